@@ -1,0 +1,1 @@
+"""The HTTP layer: ML Server's wire format and nothing else."""

@@ -1,0 +1,52 @@
+"""The ASGI application of the HTTP layer: routes, error mapping and middleware."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from contextlib import AbstractAsyncContextManager
+
+from starlette.applications import Starlette
+from starlette.exceptions import HTTPException
+from starlette.requests import Request
+from starlette.responses import Response
+
+from o16n import __version__
+from o16n.api.errors import error_response
+from o16n.api.middleware import RequestContextMiddleware, request_id_of
+from o16n.api.openapi import core_document
+from o16n.api.operation import Operation
+from o16n.api.routes import docs, login, status
+from o16n.errors import InvalidInput, MethodNotAllowed, NotFound, O16nError
+
+
+def operations() -> tuple[Operation, ...]:
+    """Every operation the server answers, the core API document included."""
+    core = login.OPERATIONS + status.OPERATIONS
+    document = core_document(core, __version__)
+    return core + docs.operations(lambda: document)
+
+
+async def _routing_refusal(request: Request, exc: Exception) -> Response:
+    assert isinstance(exc, HTTPException)
+    error: O16nError
+    if exc.status_code == 404:
+        error = NotFound(f"no route {request.method} {request.url.path}")
+    elif exc.status_code == 405:
+        error = MethodNotAllowed(f"{request.method} is not allowed on {request.url.path}")
+    else:
+        error = InvalidInput(str(exc.detail))
+    return error_response(error, request_id_of(request.scope))
+
+
+def build_asgi(
+    lifespan: Callable[[Starlette], AbstractAsyncContextManager[None]],
+) -> Starlette:
+    """The Starlette app; `lifespan` must put an ApiServices at `app.state.services`."""
+    routes = [operation.route() for operation in operations()] + [docs.assets()]
+    app = Starlette(
+        routes=routes,
+        lifespan=lifespan,
+        exception_handlers={HTTPException: _routing_refusal},
+    )
+    app.add_middleware(RequestContextMiddleware)
+    return app

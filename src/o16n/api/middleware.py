@@ -1,0 +1,82 @@
+"""Pure ASGI middleware: request ids, failures to JSON, and a structured access log."""
+
+from __future__ import annotations
+
+import json
+import logging
+import time
+import uuid
+
+from starlette.responses import Response
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from o16n.api.errors import REQUEST_ID_HEADER, error_response, internal_error_response
+from o16n.errors import O16nError
+
+_access_log = logging.getLogger("o16n.access")
+_error_log = logging.getLogger("o16n.error")
+
+
+def request_id_of(scope: Scope) -> str:
+    """The id this middleware gave the request."""
+    return str(scope["state"]["request_id"])
+
+
+class RequestContextMiddleware:
+    """Gives every request an id (echoed as X-Request-Id), logs it, and answers any
+    uncaught failure with the JSON error shape instead of a traceback."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self._app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        """Handle one HTTP request; other scopes pass straight through."""
+        if scope["type"] != "http":
+            await self._app(scope, receive, send)
+            return
+        request_id = uuid.uuid4().hex
+        scope.setdefault("state", {})["request_id"] = request_id
+        started = time.perf_counter()
+        status = {"code": 0}
+
+        async def send_with_id(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                status["code"] = message["status"]
+                headers = list(message.get("headers", []))
+                headers.append((REQUEST_ID_HEADER.lower().encode(), request_id.encode()))
+                message = {**message, "headers": headers}
+            await send(message)
+
+        try:
+            await self._app(scope, receive, send_with_id)
+        except O16nError as error:
+            await self._answer(error_response(error, request_id), status, scope, receive, send)
+        except Exception:
+            _error_log.exception("request %s failed", request_id)
+            response = internal_error_response(request_id)
+            await self._answer(response, status, scope, receive, send)
+        finally:
+            self._log(scope, request_id, status["code"], started)
+
+    @staticmethod
+    async def _answer(
+        response: Response, status: dict[str, int], scope: Scope, receive: Receive, send: Send
+    ) -> None:
+        if status["code"]:
+            return  # the response had started; the connection is closed by the server
+        status["code"] = response.status_code
+        await response(scope, receive, send)
+
+    @staticmethod
+    def _log(scope: Scope, request_id: str, status: int, started: float) -> None:
+        if not _access_log.isEnabledFor(logging.INFO):
+            return
+        record = {
+            "requestId": request_id,
+            "method": scope["method"],
+            "path": scope["path"],
+            "status": status,
+            "ms": round((time.perf_counter() - started) * 1000, 3),
+            "user": scope["state"].get("username"),
+        }
+        _access_log.info(json.dumps(record))

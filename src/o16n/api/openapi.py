@@ -1,0 +1,130 @@
+"""The core API document (Swagger 2.0, like Microsoft's), built from the declared operations."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable
+from typing import Any
+
+from pydantic import BaseModel
+
+from o16n.api.operation import Operation
+from o16n.api.schemas import Error
+
+_PATH_PARAM = re.compile(r"{([^}:]+)(?::[^}]*)?}")
+_REF_TEMPLATE = "#/definitions/{model}"
+JsonObject = dict[str, Any]
+
+
+def _swagger2(schema: Any) -> Any:
+    """Rewrite JSON Schema that pydantic emits into what Swagger 2.0 allows."""
+    if isinstance(schema, list):
+        return [_swagger2(item) for item in schema]
+    if not isinstance(schema, dict):
+        return schema
+    options = schema.get("anyOf")
+    if options is not None:
+        concrete = [option for option in options if option.get("type") != "null"]
+        if len(concrete) == 1:
+            merged = {k: v for k, v in schema.items() if k != "anyOf"}
+            merged.update(concrete[0])
+            merged["x-nullable"] = True
+            schema = merged
+    if "const" in schema:
+        schema = {**schema, "enum": [schema["const"]]}
+        del schema["const"]
+    result: JsonObject = {}
+    for key, value in schema.items():
+        if key == "properties":
+            result[key] = {name: _swagger2(member) for name, member in value.items()}
+        elif key != "title":
+            result[key] = _swagger2(value)
+    return result
+
+
+def _schema_of(model: type[BaseModel], definitions: JsonObject) -> JsonObject:
+    schema = model.model_json_schema(ref_template=_REF_TEMPLATE)
+    for name, nested in schema.pop("$defs", {}).items():
+        definitions[name] = _swagger2(nested)
+    definitions[model.__name__] = _swagger2(schema)
+    return {"$ref": _REF_TEMPLATE.format(model=model.__name__)}
+
+
+def _response_schema(operation: Operation, definitions: JsonObject) -> JsonObject | None:
+    if operation.response is None:
+        return None
+    if isinstance(operation.response, dict):
+        return dict(operation.response)
+    return _schema_of(operation.response, definitions)
+
+
+def _parameters(operation: Operation, definitions: JsonObject) -> list[JsonObject]:
+    parameters: list[JsonObject] = [
+        {"name": name, "in": "path", "required": True, "type": "string"}
+        for name in _PATH_PARAM.findall(operation.path)
+    ]
+    parameters += [
+        {"name": p.name, "in": "query", "required": p.required, "type": p.type}
+        | ({"description": p.description} if p.description else {})
+        for p in operation.query
+    ]
+    if operation.body is not None:
+        schema = _schema_of(operation.body, definitions)
+        parameters.append(
+            {"name": operation.body_name, "in": "body", "required": True, "schema": schema}
+        )
+    return parameters
+
+
+def _operation(operation: Operation, definitions: JsonObject) -> JsonObject:
+    success: JsonObject = {"description": operation.success.phrase}
+    schema = _response_schema(operation, definitions)
+    if schema is not None:
+        success["schema"] = schema
+    document: JsonObject = {
+        "tags": [operation.tag],
+        "summary": operation.summary,
+        "operationId": operation.operation_id,
+        "consumes": ["application/json"],
+        "produces": ["application/json"],
+        "parameters": _parameters(operation, definitions),
+        "responses": {
+            str(int(operation.success)): success,
+            "default": {"description": "Error", "schema": {"$ref": "#/definitions/Error"}},
+        },
+    }
+    if operation.authenticated:
+        document["security"] = [{"Bearer": []}]
+    return document
+
+
+def core_document(operations: Iterable[Operation], version: str) -> JsonObject:
+    """The Swagger 2.0 document of every documented operation."""
+    definitions: JsonObject = {}
+    _schema_of(Error, definitions)
+    paths: dict[str, JsonObject] = {}
+    tags: list[str] = []
+    for operation in operations:
+        if not operation.documented:
+            continue
+        path = _PATH_PARAM.sub(r"{\1}", operation.path)
+        paths.setdefault(path, {})[operation.method.lower()] = _operation(operation, definitions)
+        if operation.tag not in tags:
+            tags.append(operation.tag)
+    return {
+        "swagger": "2.0",
+        "info": {
+            "title": "o16n",
+            "description": "Operationalize Python: ML Server compatible core API.",
+            "version": version,
+        },
+        "schemes": ["http", "https"],
+        "consumes": ["application/json"],
+        "produces": ["application/json"],
+        "securityDefinitions": {
+            "Bearer": {"type": "apiKey", "name": "Authorization", "in": "header"}
+        },
+        "tags": [{"name": tag} for tag in tags],
+        "paths": paths,
+        "definitions": definitions,
+    }

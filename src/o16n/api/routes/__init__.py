@@ -1,0 +1,1 @@
+"""Route modules: each declares the operations of one noun."""

@@ -1,0 +1,68 @@
+"""Request and response models in ML Server's wire format."""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from o16n.domain.models import TokenPair
+
+
+class WireModel(BaseModel):
+    """Base of every wire model: unknown members are refused."""
+
+    model_config = ConfigDict(extra="forbid", populate_by_name=True)
+
+
+class LoginRequest(WireModel):
+    """POST /login."""
+
+    username: str = Field(min_length=1, max_length=256)
+    password: str = Field(min_length=1, max_length=1024)
+
+
+class RenewTokenRequest(WireModel):
+    """POST /login/refreshToken."""
+
+    refreshToken: str = Field(min_length=1, max_length=1024)  # noqa: N815 - wire name
+
+
+class AccessTokenResponse(WireModel):
+    """The token pair; the members are snake_case on the wire."""
+
+    token_type: str
+    access_token: str
+    expires_in: int
+    expires_on: int
+    refresh_token: str
+
+    @classmethod
+    def of(cls, pair: TokenPair) -> AccessTokenResponse:
+        """The wire form of a token pair."""
+        return cls(
+            token_type=pair.token_type,
+            access_token=pair.access_token,
+            expires_in=pair.expires_in,
+            expires_on=pair.expires_on,
+            refresh_token=pair.refresh_token,
+        )
+
+
+class StatusResponse(WireModel):
+    """A node of the health tree of GET /status."""
+
+    statusCode: Literal["pass", "warn", "fail"]  # noqa: N815 - wire name
+    components: dict[str, StatusResponse] | None = None
+    details: dict[str, str | int | float | bool | None] = Field(default_factory=dict)
+
+
+class Error(WireModel):
+    """Every error answer."""
+
+    message: str
+    exceptionType: str  # noqa: N815 - wire name
+    code: int
+    errorCode: str  # noqa: N815 - wire name
+    requestId: str  # noqa: N815 - wire name
+    field: str | None = None

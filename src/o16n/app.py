@@ -1,0 +1,108 @@
+"""Composition root: builds the store, auth, domain and HTTP layer from Settings."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import AsyncIterator, Iterator
+from contextlib import asynccontextmanager, contextmanager
+from dataclasses import dataclass
+
+from starlette.applications import Starlette
+
+from o16n import __version__
+from o16n.api.app import build_asgi
+from o16n.api.context import ApiServices, Limits
+from o16n.auth.passwords import Argon2Passwords
+from o16n.auth.tokens import JwtSigner, load_or_create_key
+from o16n.domain.accounts import Accounts, TokenPolicy
+from o16n.domain.authentication import Authenticator
+from o16n.domain.models import Role
+from o16n.domain.status import Health, StatusReporter
+from o16n.ids import new_secret
+from o16n.settings import Settings
+from o16n.store import schema
+from o16n.store.engine import SqlStore, open_engine
+
+ADMIN_USERNAME = "admin"
+_log = logging.getLogger("o16n")
+
+
+@dataclass(frozen=True)
+class FirstStart:
+    """What the first start of a data directory created."""
+
+    created: bool
+    admin_password: str | None
+
+
+def _policy(settings: Settings) -> TokenPolicy:
+    return TokenPolicy(
+        access_seconds=settings.access_token_seconds,
+        refresh_seconds=settings.refresh_token_seconds,
+        chain_seconds=settings.refresh_chain_seconds,
+        max_failures=settings.login_max_failures,
+        failure_window_seconds=settings.login_failure_window_seconds,
+        cooldown_seconds=settings.login_cooldown_seconds,
+    )
+
+
+@contextmanager
+def open_store(settings: Settings, *, create: bool = False) -> Iterator[SqlStore]:
+    """The metadata store; with `create`, a missing data directory is made first."""
+    if create:
+        settings.data_dir.mkdir(parents=True, exist_ok=True)
+    store = SqlStore(open_engine(settings.effective_database_url))
+    try:
+        yield store
+    finally:
+        store.close()
+
+
+def signer_for(settings: Settings) -> JwtSigner:
+    """The token signer with the data directory's key (made on first use)."""
+    return JwtSigner(load_or_create_key(settings.data_dir / "keys" / "signing.key"))
+
+
+def accounts_for(settings: Settings, store: SqlStore, signer: JwtSigner) -> Accounts:
+    """The Accounts use cases over `store`."""
+    return Accounts(store, Argon2Passwords(), signer, _policy(settings))
+
+
+def bootstrap(settings: Settings) -> FirstStart:
+    """Create the data directory, the database and (while there is no account) `admin`.
+
+    An existing database on an older schema raises SchemaOutdated.
+    """
+    with open_store(settings, create=True) as store:
+        created = schema.prepare(store.engine)
+        accounts = accounts_for(settings, store, signer_for(settings))
+        if accounts.users():
+            return FirstStart(created, None)
+        configured = settings.admin_password
+        password = configured.get_secret_value() if configured else new_secret(12)
+        accounts.add_user(ADMIN_USERNAME, password, Role.OWNER)
+        return FirstStart(True, None if configured else password)
+
+
+def _local_backend() -> dict[str, Health]:
+    return {"local": Health("pass", {"apiVersion": "1.0", "pythonCanOpenShell": "True"})}
+
+
+def create_app(settings: Settings) -> Starlette:
+    """The whole server as one ASGI app; resources live exactly as long as its lifespan."""
+
+    @asynccontextmanager
+    async def lifespan(app: Starlette) -> AsyncIterator[None]:
+        with open_store(settings) as store:
+            schema.prepare(store.engine)
+            signer = signer_for(settings)
+            app.state.services = ApiServices(
+                accounts=accounts_for(settings, store, signer),
+                authenticator=Authenticator(store, signer, settings.auth_cache_seconds),
+                status=StatusReporter(store, _local_backend, {"version": __version__}),
+                limits=Limits(settings.max_json_bytes, settings.max_upload_bytes),
+            )
+            _log.info("o16n %s ready, data in %s", __version__, settings.data_dir)
+            yield
+
+    return build_asgi(lifespan)

@@ -1,0 +1,1 @@
+"""The `o16n` command line."""

@@ -1,0 +1,1 @@
+"""Rules and use cases: no HTTP, no SQL, no processes."""

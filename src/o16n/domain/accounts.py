@@ -1,0 +1,204 @@
+"""Accounts: users, login with throttling, refresh-token rotation and revocation."""
+
+from __future__ import annotations
+
+import hashlib
+import math
+import re
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from o16n.domain.models import AccessClaims, RefreshToken, Role, TokenFamily, TokenPair, User
+from o16n.domain.ports import MetadataStore, PasswordHasher, TokenSigner, UnitOfWork
+from o16n.errors import (
+    InvalidCredentials,
+    InvalidInput,
+    InvalidRefreshToken,
+    TooManyAttempts,
+    UserNotFound,
+)
+from o16n.ids import TokenFamilyId, UserId, new_guid, new_secret, now
+
+_USERNAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._@-]{0,63}$")
+MIN_PASSWORD_LENGTH = 8
+
+
+@dataclass(frozen=True)
+class TokenPolicy:
+    """Lifetimes and throttling limits, taken from Settings by the composition root."""
+
+    access_seconds: int
+    refresh_seconds: int
+    chain_seconds: int
+    max_failures: int
+    failure_window_seconds: int
+    cooldown_seconds: int
+
+
+def validate_username(username: str) -> str:
+    """`username` if it is a valid account name; InvalidInput naming the field otherwise."""
+    if not _USERNAME.match(username):
+        raise InvalidInput(
+            "username must be 1-64 letters, digits or . _ @ - and start with a letter or digit",
+            field="username",
+        )
+    return username
+
+
+def validate_password(password: str) -> str:
+    """`password` if it is long enough to be set; InvalidInput otherwise."""
+    if len(password) < MIN_PASSWORD_LENGTH:
+        raise InvalidInput(
+            f"password must have at least {MIN_PASSWORD_LENGTH} characters", field="password"
+        )
+    return password
+
+
+def _hash_secret(secret: str) -> str:
+    return hashlib.sha256(secret.encode()).hexdigest()
+
+
+class Accounts:
+    """Use cases about accounts and their tokens; each runs in one transaction."""
+
+    def __init__(
+        self,
+        store: MetadataStore,
+        hasher: PasswordHasher,
+        signer: TokenSigner,
+        policy: TokenPolicy,
+    ) -> None:
+        self._store = store
+        self._hasher = hasher
+        self._signer = signer
+        self._policy = policy
+
+    def add_user(self, username: str, password: str, role: Role | None) -> User:
+        """Create an account; UserExists when the name is taken."""
+        user = User(UserId(new_guid()), validate_username(username), role, now())
+        password_hash = self._hasher.hash(validate_password(password))
+        with self._store.unit_of_work() as uow:
+            uow.users.add(user, password_hash)
+        return user
+
+    def users(self) -> list[User]:
+        """Every account, by name."""
+        with self._store.unit_of_work() as uow:
+            return uow.users.all()
+
+    def user(self, username: str) -> User:
+        """The account of that name; UserNotFound otherwise."""
+        with self._store.unit_of_work() as uow:
+            return self._existing(uow, username)
+
+    def set_role(self, username: str, role: Role | None) -> User:
+        """Give an account another role (None: no rights at all)."""
+        with self._store.unit_of_work() as uow:
+            user = self._existing(uow, username)
+            uow.users.set_role(user.id, role)
+        return User(user.id, user.username, role, user.created_at)
+
+    def set_password(self, username: str, password: str) -> None:
+        """Replace an account's password and sign out all its sessions."""
+        password_hash = self._hasher.hash(validate_password(password))
+        with self._store.unit_of_work() as uow:
+            user = self._existing(uow, username)
+            uow.users.set_password_hash(user.id, password_hash)
+            uow.tokens.revoke_user_families(user.id)
+
+    def remove_user(self, username: str) -> None:
+        """Delete an account; its tokens stop working."""
+        with self._store.unit_of_work() as uow:
+            user = self._existing(uow, username)
+            uow.tokens.revoke_user_families(user.id)
+            uow.users.remove(user.id)
+
+    def login(self, username: str, password: str) -> TokenPair:
+        """Check a password (throttled per username) and start a new token family."""
+        with self._store.unit_of_work() as uow:
+            self._refuse_while_cooling(uow, username)
+            stored = uow.users.by_name(username)
+        if stored is None:
+            self._hasher.dummy_verify()
+            verified = False
+        else:
+            verified = self._hasher.verify(stored.password_hash, password)
+        with self._store.unit_of_work() as uow:
+            if stored is None or not verified:
+                uow.login_failures.record(username, now())
+                raise InvalidCredentials("invalid username or password")
+            uow.login_failures.clear(username)
+            family = TokenFamily(TokenFamilyId(new_guid()), stored.user.id, now(), 0, False)
+            uow.tokens.add_family(family)
+            return self._issue(uow, stored.user, family.id, 0)
+
+    def refresh(self, refresh_token: str) -> TokenPair:
+        """Rotate a refresh token; reusing a rotated one revokes its whole family."""
+        with self._store.unit_of_work() as uow:
+            token = uow.tokens.token(_hash_secret(refresh_token))
+            family = uow.tokens.family(token.family_id) if token else None
+            if token is None or family is None or family.revoked:
+                raise InvalidRefreshToken("refresh token is unknown or revoked")
+            if token.used:
+                uow.tokens.revoke_family(family.id)
+                raise InvalidRefreshToken("refresh token was already used: all its tokens revoked")
+            moment = now()
+            if token.expires_at <= moment or self._chain_ended(family, moment):
+                raise InvalidRefreshToken("refresh token expired: log in again")
+            user = uow.users.by_id(family.user_id)
+            if user is None:
+                raise InvalidRefreshToken("the account no longer exists")
+            uow.tokens.mark_used(token.token_hash)
+            uow.tokens.advance_family(family.id, family.generation + 1)
+            return self._issue(uow, user, family.id, family.generation + 1)
+
+    def revoke(self, refresh_token: str) -> TokenFamilyId:
+        """Revoke a refresh token and every access token of its family."""
+        with self._store.unit_of_work() as uow:
+            token = uow.tokens.token(_hash_secret(refresh_token))
+            if token is None or token.expires_at <= now():
+                raise InvalidRefreshToken("refresh token is unknown or expired")
+            uow.tokens.revoke_family(token.family_id)
+            return token.family_id
+
+    def _chain_ended(self, family: TokenFamily, moment: datetime) -> bool:
+        return family.started_at + timedelta(seconds=self._policy.chain_seconds) <= moment
+
+    def _refuse_while_cooling(self, uow: UnitOfWork, username: str) -> None:
+        moment = now()
+        window = timedelta(seconds=self._policy.failure_window_seconds)
+        failures = uow.login_failures.since(username, moment - window)
+        if len(failures) < self._policy.max_failures:
+            return
+        cooled_at = failures[-1] + timedelta(seconds=self._policy.cooldown_seconds)
+        if cooled_at > moment:
+            wait = math.ceil((cooled_at - moment).total_seconds())
+            raise TooManyAttempts(
+                f"too many failed logins for {username!r}: try again in {wait} s",
+                retry_after=wait,
+            )
+
+    def _issue(
+        self, uow: UnitOfWork, user: User, family_id: TokenFamilyId, generation: int
+    ) -> TokenPair:
+        moment = now()
+        expires_on = int(moment.timestamp()) + self._policy.access_seconds
+        claims = AccessClaims(user.id, user.username, family_id, generation, expires_on)
+        secret = new_secret()
+        refresh_expiry = moment + timedelta(seconds=self._policy.refresh_seconds)
+        uow.tokens.add_token(
+            RefreshToken(_hash_secret(secret), family_id, generation, refresh_expiry, False)
+        )
+        return TokenPair(
+            access_token=self._signer.sign(claims),
+            expires_in=self._policy.access_seconds,
+            expires_on=expires_on,
+            refresh_token=secret,
+        )
+
+    @staticmethod
+    def _existing(uow: UnitOfWork, username: str) -> User:
+        stored = uow.users.by_name(username)
+        if stored is None:
+            raise UserNotFound(f"no user named {username!r}", field="username")
+        return stored.user

@@ -1,0 +1,102 @@
+"""Domain models: frozen dataclasses that every layer speaks."""
+
+from __future__ import annotations
+
+import enum
+from dataclasses import dataclass
+from datetime import datetime
+
+from o16n.ids import TokenFamilyId, UserId
+
+
+class Role(enum.StrEnum):
+    """ML Server's roles; a higher rank includes every right of a lower one."""
+
+    OWNER = "Owner"
+    CONTRIBUTOR = "Contributor"
+    READER = "Reader"
+
+    @property
+    def rank(self) -> int:
+        """Owner 3 > Contributor 2 > Reader 1."""
+        return {Role.OWNER: 3, Role.CONTRIBUTOR: 2, Role.READER: 1}[self]
+
+    @classmethod
+    def parse(cls, text: str) -> Role:
+        """The role named `text`, case-insensitively; ValueError otherwise."""
+        for role in cls:
+            if role.value.lower() == text.strip().lower():
+                return role
+        raise ValueError(f"unknown role {text!r}: use Owner, Contributor or Reader")
+
+
+@dataclass(frozen=True)
+class User:
+    """An account that can log in; `role` None means it may do nothing."""
+
+    id: UserId
+    username: str
+    role: Role | None
+    created_at: datetime
+
+
+@dataclass(frozen=True)
+class StoredCredentials:
+    """A user together with the hash of their password (never leaves the domain)."""
+
+    user: User
+    password_hash: str
+
+
+@dataclass(frozen=True)
+class Principal:
+    """The authenticated caller of one request."""
+
+    user_id: UserId
+    username: str
+    role: Role | None
+    family_id: TokenFamilyId
+
+
+@dataclass(frozen=True)
+class TokenFamily:
+    """A chain of refresh tokens born from one login; `generation` counts rotations."""
+
+    id: TokenFamilyId
+    user_id: UserId
+    started_at: datetime
+    generation: int
+    revoked: bool
+
+
+@dataclass(frozen=True)
+class RefreshToken:
+    """One refresh token of a family, stored by the hash of its secret."""
+
+    token_hash: str
+    family_id: TokenFamilyId
+    generation: int
+    expires_at: datetime
+    used: bool
+
+
+@dataclass(frozen=True)
+class AccessClaims:
+    """What a signed access token asserts."""
+
+    user_id: UserId
+    username: str
+    family_id: TokenFamilyId
+    generation: int
+    expires_on: int
+
+
+@dataclass(frozen=True)
+class TokenPair:
+    """The answer to a login or a refresh."""
+
+    access_token: str
+    expires_in: int
+    expires_on: int
+    refresh_token: str
+    token_type: str = "Bearer"

@@ -1,0 +1,56 @@
+"""Running the server: uvicorn on a socket we bind (or are handed), configured from Settings."""
+
+from __future__ import annotations
+
+import logging
+import socket
+import sys
+
+import uvicorn
+
+from o16n.app import bootstrap, create_app
+from o16n.settings import Settings
+
+_LOG_FORMAT = "%(asctime)s %(levelname)s %(name)s %(message)s"
+
+
+def _bind(settings: Settings) -> socket.socket:
+    family = socket.AF_INET6 if ":" in settings.host else socket.AF_INET
+    listener = socket.socket(family, socket.SOCK_STREAM)
+    listener.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    listener.bind((settings.host, settings.port))
+    listener.listen(2048)
+    return listener
+
+
+def announce_first_start(settings: Settings, admin_password: str | None) -> None:
+    """Tell the operator where the new data directory is and, once, the generated password."""
+    print(f"o16n: created a new data directory at {settings.data_dir}", file=sys.stderr)
+    if admin_password is not None:
+        print(
+            f"o16n: generated the password of user 'admin': {admin_password}\n"
+            "o16n: it is shown only this once; change it with `o16n users set-password admin`",
+            file=sys.stderr,
+        )
+
+
+def serve(settings: Settings, fd: int | None = None) -> None:
+    """Prepare the data directory and serve until interrupted."""
+    logging.basicConfig(level=settings.log_level.upper(), format=_LOG_FORMAT)
+    logging.getLogger("alembic").setLevel(logging.WARNING)
+    first = bootstrap(settings)
+    if first.created:
+        announce_first_start(settings, first.admin_password)
+    listener = socket.socket(fileno=fd) if fd is not None else _bind(settings)
+    host, port = listener.getsockname()[:2]
+    print(f"o16n: listening on http://{host}:{port}", file=sys.stderr, flush=True)
+    config = uvicorn.Config(
+        create_app(settings),
+        loop="uvloop",
+        http="httptools",
+        access_log=False,
+        log_level=settings.log_level,
+        lifespan="on",
+        timeout_graceful_shutdown=10,
+    )
+    uvicorn.Server(config).run(sockets=[listener])

@@ -1,0 +1,88 @@
+"""Settings: the one reader of environment variables (prefix O16N_) and the optional TOML file."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from pydantic import Field, SecretStr
+from pydantic_settings import (
+    BaseSettings,
+    PydanticBaseSettingsSource,
+    SettingsConfigDict,
+    TomlConfigSettingsSource,
+)
+
+DEFAULT_PORT = 12800
+
+
+def _default_data_dir() -> Path:
+    return Path.home() / ".local" / "share" / "o16n"
+
+
+class Settings(BaseSettings):
+    """Everything configurable about one o16n server; built once and passed down."""
+
+    model_config = SettingsConfigDict(env_prefix="O16N_", extra="forbid", frozen=True)
+
+    config_file: Path | None = Field(
+        default=None, description="TOML file with any of these settings (lowest precedence)."
+    )
+    data_dir: Path = Field(default_factory=_default_data_dir, description="Where state lives.")
+    host: str = Field(default="127.0.0.1", description="Address to bind.")
+    port: int = Field(default=DEFAULT_PORT, ge=0, le=65535, description="Port to bind (0: any).")
+    database_url: str | None = Field(
+        default=None, description="SQLAlchemy URL; default: SQLite file o16n.db in data_dir."
+    )
+    admin_password: SecretStr | None = Field(
+        default=None, description="Password for `admin` on first start; generated when unset."
+    )
+    access_token_seconds: int = Field(default=3600, ge=1, description="Access-token lifetime.")
+    refresh_token_seconds: int = Field(
+        default=14 * 24 * 3600, ge=1, description="Refresh-token lifetime without use (sliding)."
+    )
+    refresh_chain_seconds: int = Field(
+        default=90 * 24 * 3600, ge=1, description="How long renewals may go on before a login."
+    )
+    auth_cache_seconds: float = Field(
+        default=5.0, ge=0, description="How long a verified token and its role are cached."
+    )
+    login_max_failures: int = Field(default=5, ge=1, description="Failed logins before cooling.")
+    login_failure_window_seconds: int = Field(default=300, ge=1, description="Counting window.")
+    login_cooldown_seconds: int = Field(default=300, ge=1, description="Cooling period.")
+    max_json_bytes: int = Field(default=16 * 2**20, ge=1024, description="Largest JSON body.")
+    max_upload_bytes: int = Field(
+        default=512 * 2**20, ge=1024, description="Largest object or file upload."
+    )
+    log_level: str = Field(default="info", description="Server log level.")
+
+    @property
+    def effective_database_url(self) -> str:
+        """The configured database URL, or the embedded SQLite file in the data directory."""
+        if self.database_url:
+            return self.database_url
+        return f"sqlite:///{self.data_dir / 'o16n.db'}"
+
+    @classmethod
+    def settings_customise_sources(
+        cls,
+        settings_cls: type[BaseSettings],
+        init_settings: PydanticBaseSettingsSource,
+        env_settings: PydanticBaseSettingsSource,
+        dotenv_settings: PydanticBaseSettingsSource,
+        file_secret_settings: PydanticBaseSettingsSource,
+    ) -> tuple[PydanticBaseSettingsSource, ...]:
+        """Precedence: explicit arguments, then O16N_ variables, then the TOML config file."""
+        sources: list[PydanticBaseSettingsSource] = [init_settings, env_settings]
+        config_file = _config_file_from(init_settings(), env_settings())
+        if config_file is not None:
+            sources.append(TomlConfigSettingsSource(settings_cls, toml_file=config_file))
+        return tuple(sources)
+
+
+def _config_file_from(*layers: dict[str, Any]) -> Path | None:
+    for layer in layers:
+        value = layer.get("config_file")
+        if value:
+            return Path(value)
+    return None

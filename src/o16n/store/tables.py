@@ -1,0 +1,94 @@
+"""Table definitions: the schema that Alembic migrations create, and the store queries."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+from sqlalchemy import (
+    Boolean,
+    Column,
+    DateTime,
+    Dialect,
+    ForeignKey,
+    Index,
+    Integer,
+    MetaData,
+    String,
+    Table,
+)
+from sqlalchemy.types import TypeDecorator
+
+metadata = MetaData(
+    naming_convention={
+        "ix": "ix_%(table_name)s_%(column_0_name)s",
+        "uq": "uq_%(table_name)s_%(column_0_name)s",
+        "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+        "pk": "pk_%(table_name)s",
+    }
+)
+
+
+class UtcDateTime(TypeDecorator[datetime]):
+    """Stores UTC without an offset; always reads back a timezone-aware UTC datetime."""
+
+    impl = DateTime
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        """Aware datetime → naive UTC."""
+        if value is None:
+            return None
+        return value.astimezone(UTC).replace(tzinfo=None)
+
+    def process_result_value(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        """Naive UTC → aware UTC."""
+        if value is None:
+            return None
+        return value.replace(tzinfo=UTC)
+
+
+users = Table(
+    "users",
+    metadata,
+    Column("id", String(36), primary_key=True),
+    Column("username", String(64), nullable=False, unique=True),
+    Column("password_hash", String(255), nullable=False),
+    Column("role", String(16), nullable=True),
+    Column("created_at", UtcDateTime(), nullable=False),
+)
+
+token_families = Table(
+    "token_families",
+    metadata,
+    Column("id", String(36), primary_key=True),
+    Column("user_id", String(36), ForeignKey("users.id", ondelete="CASCADE"), nullable=False),
+    Column("started_at", UtcDateTime(), nullable=False),
+    Column("generation", Integer, nullable=False),
+    Column("revoked", Boolean, nullable=False),
+    Index("ix_token_families_user_id", "user_id"),
+)
+
+refresh_tokens = Table(
+    "refresh_tokens",
+    metadata,
+    Column("token_hash", String(64), primary_key=True),
+    Column(
+        "family_id",
+        String(36),
+        ForeignKey("token_families.id", ondelete="CASCADE"),
+        nullable=False,
+    ),
+    Column("generation", Integer, nullable=False),
+    Column("expires_at", UtcDateTime(), nullable=False),
+    Column("used", Boolean, nullable=False),
+    Index("ix_refresh_tokens_family_id", "family_id"),
+)
+
+login_failures = Table(
+    "login_failures",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("username", String(64), nullable=False),
+    Column("failed_at", UtcDateTime(), nullable=False),
+    Index("ix_login_failures_username", "username"),
+)

@@ -1,0 +1,115 @@
+"""A real o16n server in a subprocess, on a socket the test binds and hands over."""
+
+from __future__ import annotations
+
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import httpx
+
+ADMIN_PASSWORD = "Admin-Pass-123"
+START_TIMEOUT = 60.0
+
+
+@dataclass
+class Server:
+    """One running server: its URL, data directory and process."""
+
+    data_dir: Path
+    env: dict[str, str] = field(default_factory=dict)
+    process: subprocess.Popen[bytes] | None = None
+    url: str = ""
+    log_path: Path | None = None
+
+    def start(self) -> Server:
+        """Start the server and wait until /health answers (bounded)."""
+        listener = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+        listener.bind(("127.0.0.1", 0))
+        listener.listen(1024)
+        port = listener.getsockname()[1]
+        self.url = f"http://127.0.0.1:{port}"
+        self.log_path = self.data_dir.parent / f"{self.data_dir.name}-server.log"
+        environment = {**os.environ, "O16N_ADMIN_PASSWORD": ADMIN_PASSWORD, **self.env}
+        command = [sys.executable, "-m", "o16n", "serve", "--data-dir", str(self.data_dir)]
+        with open(self.log_path, "ab") as log:
+            self.process = subprocess.Popen(
+                [*command, "--fd", str(listener.fileno())],
+                pass_fds=[listener.fileno()],
+                env=environment,
+                stdout=log,
+                stderr=subprocess.STDOUT,
+            )
+        listener.close()
+        self._wait_healthy()
+        return self
+
+    def _wait_healthy(self) -> None:
+        deadline = time.monotonic() + START_TIMEOUT
+        while time.monotonic() < deadline:
+            assert self.process is not None
+            if self.process.poll() is not None:
+                raise RuntimeError(f"server exited early:\n{self.log()}")
+            try:
+                if httpx.get(f"{self.url}/health", timeout=1.0).status_code == 200:
+                    return
+            except httpx.TransportError:
+                time.sleep(0.05)
+        raise RuntimeError(f"server not healthy in {START_TIMEOUT} s:\n{self.log()}")
+
+    def log(self) -> str:
+        """Everything the server printed so far."""
+        return self.log_path.read_text(errors="replace") if self.log_path else ""
+
+    def stop(self) -> None:
+        """SIGTERM, then SIGKILL if it does not exit in time."""
+        if self.process is None or self.process.poll() is not None:
+            return
+        self.process.send_signal(signal.SIGTERM)
+        try:
+            self.process.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            self.process.kill()
+            self.process.wait()
+
+    def kill(self) -> None:
+        """SIGKILL at once, as a crash would."""
+        if self.process is not None and self.process.poll() is None:
+            self.process.kill()
+            self.process.wait()
+
+    def client(self, token: str | None = None) -> httpx.Client:
+        """An httpx client for this server, with a bearer token when given."""
+        headers = {"Authorization": f"Bearer {token}"} if token else {}
+        return httpx.Client(base_url=self.url, headers=headers, timeout=60.0)
+
+    def login(self, username: str = "admin", password: str = ADMIN_PASSWORD) -> dict[str, object]:
+        """The token response of a successful login."""
+        response = httpx.post(
+            f"{self.url}/login", json={"username": username, "password": password}, timeout=30
+        )
+        assert response.status_code == 200, response.text
+        body: dict[str, object] = response.json()
+        return body
+
+    def token(self, username: str = "admin", password: str = ADMIN_PASSWORD) -> str:
+        """A fresh access token."""
+        return str(self.login(username, password)["access_token"])
+
+    def cli(self, *args: str, input_text: str | None = None) -> subprocess.CompletedProcess[str]:
+        """Run `o16n ARGS` against this server's data directory."""
+        environment = {**os.environ, "O16N_DATA_DIR": str(self.data_dir), **self.env}
+        return subprocess.run(
+            [sys.executable, "-m", "o16n", *args],
+            env=environment,
+            input=input_text,
+            capture_output=True,
+            text=True,
+            timeout=120,
+            check=False,
+        )

@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator, Callable, Iterator
 from contextlib import asynccontextmanager, contextmanager
 from dataclasses import dataclass
 
@@ -17,7 +18,12 @@ from o16n.auth.tokens import JwtSigner, load_or_create_key
 from o16n.domain.accounts import Accounts, TokenPolicy
 from o16n.domain.authentication import Authenticator
 from o16n.domain.models import Role
-from o16n.domain.status import Health, StatusReporter
+from o16n.blobs.local import LocalBlobs
+from o16n.domain.sessions import SessionLimits, Sessions
+from o16n.domain.snapshots import Snapshots
+from o16n.domain.status import Detail, Health, StatusReporter
+from o16n.runtime.interpreters import LocalInterpreters, WorkerConfig
+from o16n.runtime.limits import WorkerLimits
 from o16n.ids import new_secret
 from o16n.settings import Settings
 from o16n.store import schema
@@ -84,8 +90,50 @@ def bootstrap(settings: Settings) -> FirstStart:
         return FirstStart(True, None if configured else password)
 
 
-def _local_backend() -> dict[str, Health]:
-    return {"local": Health("pass", {"apiVersion": "1.0", "pythonCanOpenShell": "True"})}
+def _worker_config(settings: Settings) -> WorkerConfig:
+    return WorkerConfig(
+        root=settings.data_dir / "workers",
+        limits=WorkerLimits(
+            memory_bytes=settings.worker_memory_bytes or None,
+            cpu_seconds=settings.worker_cpu_seconds or None,
+            open_files=settings.worker_open_files or None,
+            user=settings.worker_user or None,
+        ),
+        start_seconds=settings.worker_start_seconds,
+        call_seconds=settings.execute_timeout_seconds,
+    )
+
+
+def _sessions(settings: Settings, snapshots: Snapshots) -> Sessions:
+    limits = SessionLimits(
+        per_user=settings.max_sessions_per_user,
+        total=settings.max_sessions,
+        idle_seconds=settings.session_idle_seconds,
+    )
+    return Sessions(LocalInterpreters(_worker_config(settings)), snapshots, limits)
+
+
+def _backends(sessions: Sessions, settings: Settings) -> Callable[[], dict[str, Health]]:
+    def report() -> dict[str, Health]:
+        live, busy = sessions.counts()
+        details: dict[str, Detail] = {
+            "apiVersion": "1.0",
+            "pythonMaxPoolSize": settings.max_sessions,
+            "pythonCurrentPoolSize": live,
+            "pythonActiveShellCount": busy,
+            "pythonCanOpenShell": str(live < settings.max_sessions),
+        }
+        return {"local": Health("pass", details)}
+
+    return report
+
+
+async def _close_idle_sessions(sessions: Sessions, every: float) -> None:
+    while True:
+        await asyncio.sleep(every)
+        closed = await sessions.close_idle()
+        if closed:
+            _log.info("closed %d idle sessions", closed)
 
 
 def create_app(settings: Settings) -> Starlette:
@@ -96,13 +144,25 @@ def create_app(settings: Settings) -> Starlette:
         with open_store(settings) as store:
             schema.prepare(store.engine)
             signer = signer_for(settings)
+            snapshots = Snapshots(store, LocalBlobs(settings.data_dir / "blobs"))
+            sessions = _sessions(settings, snapshots)
             app.state.services = ApiServices(
                 accounts=accounts_for(settings, store, signer),
                 authenticator=Authenticator(store, signer, settings.auth_cache_seconds),
-                status=StatusReporter(store, _local_backend, {"version": __version__}),
+                status=StatusReporter(
+                    store, _backends(sessions, settings), {"version": __version__}
+                ),
+                sessions=sessions,
+                snapshots=snapshots,
                 limits=Limits(settings.max_json_bytes, settings.max_upload_bytes),
             )
+            every = min(60.0, settings.session_idle_seconds / 2)
+            culler = asyncio.create_task(_close_idle_sessions(sessions, every))
             _log.info("o16n %s ready, data in %s", __version__, settings.data_dir)
-            yield
+            try:
+                yield
+            finally:
+                culler.cancel()
+                await sessions.close_all()
 
     return build_asgi(lifespan)

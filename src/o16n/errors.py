@@ -151,6 +151,13 @@ class WorkerProtocolError(WorkerError):
     code = "worker_protocol_error"
 
 
+class TooManySessions(O16nError):
+    """The caller has as many open sessions as allowed."""
+
+    code = "too_many_sessions"
+    status = HTTPStatus.TOO_MANY_REQUESTS
+
+
 class CapacityExceeded(O16nError):
     """A per-user or server-wide limit is reached; try again later."""
 

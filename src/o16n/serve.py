@@ -46,7 +46,7 @@ def serve(settings: Settings, fd: int | None = None) -> None:
     print(f"o16n: listening on http://{host}:{port}", file=sys.stderr, flush=True)
     config = uvicorn.Config(
         create_app(settings),
-        loop="uvloop",
+        loop="asyncio",
         http="httptools",
         access_log=False,
         log_level=settings.log_level,

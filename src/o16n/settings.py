@@ -55,6 +55,28 @@ class Settings(BaseSettings):
         default=512 * 2**20, ge=1024, description="Largest object or file upload."
     )
     log_level: str = Field(default="info", description="Server log level.")
+    worker_user: str = Field(
+        default="nobody",
+        description="Account that runs workers when the server runs as root ('': the server's).",
+    )
+    worker_memory_bytes: int = Field(
+        default=8 * 2**30, ge=0, description="Address-space limit of a worker (0: none)."
+    )
+    worker_cpu_seconds: int = Field(
+        default=24 * 3600, ge=0, description="CPU-time limit of a worker (0: none)."
+    )
+    worker_open_files: int = Field(default=1024, ge=0, description="Open-files limit (0: none).")
+    worker_start_seconds: float = Field(
+        default=60.0, gt=0, description="How long a new worker may take to be ready."
+    )
+    execute_timeout_seconds: float = Field(
+        default=3600.0, gt=0, description="Wall-clock deadline of one session execution."
+    )
+    session_idle_seconds: float = Field(
+        default=3600.0, gt=0, description="Sessions unused this long are closed."
+    )
+    max_sessions_per_user: int = Field(default=10, ge=1, description="Open sessions per user.")
+    max_sessions: int = Field(default=100, ge=1, description="Open sessions on this server.")
 
     @property
     def effective_database_url(self) -> str:

@@ -15,13 +15,20 @@ from o16n.api.errors import error_response
 from o16n.api.middleware import RequestContextMiddleware, request_id_of
 from o16n.api.openapi import core_document
 from o16n.api.operation import Operation
-from o16n.api.routes import docs, login, status
+from o16n.api.routes import docs, files, login, sessions, snapshots, status, workspace
 from o16n.errors import InvalidInput, MethodNotAllowed, NotFound, O16nError
 
 
 def operations() -> tuple[Operation, ...]:
     """Every operation the server answers, the core API document included."""
-    core = login.OPERATIONS + status.OPERATIONS
+    core = (
+        login.OPERATIONS
+        + status.OPERATIONS
+        + sessions.OPERATIONS
+        + workspace.OPERATIONS
+        + files.OPERATIONS
+        + snapshots.OPERATIONS
+    )
     document = core_document(core, __version__)
     return core + docs.operations(lambda: document)
 

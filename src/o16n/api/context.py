@@ -6,6 +6,8 @@ from dataclasses import dataclass
 
 from o16n.domain.accounts import Accounts
 from o16n.domain.authentication import Authenticator
+from o16n.domain.sessions import Sessions
+from o16n.domain.snapshots import Snapshots
 from o16n.domain.status import StatusReporter
 
 
@@ -24,4 +26,6 @@ class ApiServices:
     accounts: Accounts
     authenticator: Authenticator
     status: StatusReporter
+    sessions: Sessions
+    snapshots: Snapshots
     limits: Limits

@@ -8,7 +8,7 @@ from typing import Any
 
 from pydantic import BaseModel
 
-from o16n.api.operation import Operation
+from o16n.api.operation import ArrayOf, Operation, Schema
 from o16n.api.schemas import Error
 
 _PATH_PARAM = re.compile(r"{([^}:]+)(?::[^}]*)?}")
@@ -50,12 +50,14 @@ def _schema_of(model: type[BaseModel], definitions: JsonObject) -> JsonObject:
     return {"$ref": _REF_TEMPLATE.format(model=model.__name__)}
 
 
-def _response_schema(operation: Operation, definitions: JsonObject) -> JsonObject | None:
-    if operation.response is None:
+def _schema_or_ref(declared: Schema | None, definitions: JsonObject) -> JsonObject | None:
+    if declared is None:
         return None
-    if isinstance(operation.response, dict):
-        return dict(operation.response)
-    return _schema_of(operation.response, definitions)
+    if isinstance(declared, dict):
+        return dict(declared)
+    if isinstance(declared, ArrayOf):
+        return {"type": "array", "items": _schema_of(declared.model, definitions)}
+    return _schema_of(declared, definitions)
 
 
 def _parameters(operation: Operation, definitions: JsonObject) -> list[JsonObject]:
@@ -68,8 +70,12 @@ def _parameters(operation: Operation, definitions: JsonObject) -> list[JsonObjec
         | ({"description": p.description} if p.description else {})
         for p in operation.query
     ]
-    if operation.body is not None:
-        schema = _schema_of(operation.body, definitions)
+    parameters += [
+        {"name": name, "in": "formData", "required": True, "type": "file"}
+        for name in operation.form_files
+    ]
+    schema = _schema_or_ref(operation.body, definitions)
+    if schema is not None:
         parameters.append(
             {"name": operation.body_name, "in": "body", "required": True, "schema": schema}
         )
@@ -78,15 +84,15 @@ def _parameters(operation: Operation, definitions: JsonObject) -> list[JsonObjec
 
 def _operation(operation: Operation, definitions: JsonObject) -> JsonObject:
     success: JsonObject = {"description": operation.success.phrase}
-    schema = _response_schema(operation, definitions)
+    schema = _schema_or_ref(operation.response, definitions)
     if schema is not None:
         success["schema"] = schema
     document: JsonObject = {
         "tags": [operation.tag],
         "summary": operation.summary,
         "operationId": operation.operation_id,
-        "consumes": ["application/json"],
-        "produces": ["application/json"],
+        "consumes": [operation.consumes],
+        "produces": [operation.produces],
         "parameters": _parameters(operation, definitions),
         "responses": {
             str(int(operation.success)): success,

@@ -50,6 +50,16 @@ class Param:
 
 
 @dataclass(frozen=True)
+class ArrayOf:
+    """A response that is a JSON array of `model`, for the API document."""
+
+    model: type[BaseModel]
+
+
+Schema = type[BaseModel] | ArrayOf | dict[str, object]
+
+
+@dataclass(frozen=True)
 class Operation:
     """One HTTP operation of the core API."""
 
@@ -61,10 +71,13 @@ class Operation:
     handler: Handler
     action: Action | None
     success: HTTPStatus = HTTPStatus.OK
-    body: type[BaseModel] | None = None
+    body: Schema | None = None
     body_name: str = "body"
-    response: type[BaseModel] | dict[str, object] | None = None
+    response: Schema | None = None
     query: tuple[Param, ...] = field(default=())
+    form_files: tuple[str, ...] = field(default=())
+    consumes: str = "application/json"
+    produces: str = "application/json"
     documented: bool = True
 
     @property

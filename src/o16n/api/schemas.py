@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, JsonValue
 
 from o16n.domain.models import TokenPair
 
@@ -66,3 +66,80 @@ class Error(WireModel):
     errorCode: str  # noqa: N815 - wire name
     requestId: str  # noqa: N815 - wire name
     field: str | None = None
+
+
+class CreateSessionRequest(WireModel):
+    """POST /sessions; every member is optional."""
+
+    name: str | None = Field(default=None, max_length=256)
+    runtimeType: str | None = None  # noqa: N815 - wire name
+    snapshotId: str | None = None  # noqa: N815 - wire name
+
+
+class CreateSessionResponse(WireModel):
+    """The id of a new session."""
+
+    sessionId: str  # noqa: N815 - wire name
+
+
+class SessionInfo(WireModel):
+    """One session, as GET /sessions lists it."""
+
+    id: str
+    name: str
+    owner: str
+    runtimeType: str  # noqa: N815 - wire name
+    creationTime: str  # noqa: N815 - wire name
+
+
+class WorkspaceObject(WireModel):
+    """A named JSON value crossing into or out of a session."""
+
+    name: str = Field(min_length=1, max_length=256)
+    value: JsonValue = None
+
+
+class ExecuteRequest(WireModel):
+    """POST /sessions/{id}/execute."""
+
+    code: str
+    inputParameters: list[WorkspaceObject] = Field(default_factory=list)  # noqa: N815
+    outputParameters: list[str] = Field(default_factory=list)  # noqa: N815
+
+
+class ExecuteResponse(WireModel):
+    """The result of an execution (also when the code raised)."""
+
+    success: bool
+    errorMessage: str  # noqa: N815 - wire name
+    consoleOutput: str  # noqa: N815 - wire name
+    changedFiles: list[str]  # noqa: N815 - wire name
+    outputParameters: list[WorkspaceObject]  # noqa: N815 - wire name
+
+
+class ConsoleOutputResponse(WireModel):
+    """GET /sessions/{id}/console-output."""
+
+    consoleOutput: str  # noqa: N815 - wire name
+
+
+class CreateSnapshotRequest(WireModel):
+    """POST /sessions/{id}/snapshot; the azureml SDK sends {"name": null}."""
+
+    name: str | None = Field(default=None, max_length=256)
+
+
+class CreateSnapshotResponse(WireModel):
+    """The id of a new snapshot."""
+
+    snapshotId: str  # noqa: N815 - wire name
+
+
+class SnapshotInfo(WireModel):
+    """One snapshot, as GET /snapshots lists it."""
+
+    id: str
+    name: str | None
+    owner: str
+    creationTime: str  # noqa: N815 - wire name
+    contentSize: int  # noqa: N815 - wire name

@@ -6,7 +6,7 @@ import enum
 from dataclasses import dataclass
 from datetime import datetime
 
-from o16n.ids import TokenFamilyId, UserId
+from o16n.ids import SessionId, SnapshotId, TokenFamilyId, UserId
 
 
 class Role(enum.StrEnum):
@@ -100,3 +100,42 @@ class TokenPair:
     expires_on: int
     refresh_token: str
     token_type: str = "Bearer"
+
+
+JsonValue = None | bool | int | float | str | list["JsonValue"] | dict[str, "JsonValue"]
+
+
+@dataclass(frozen=True)
+class Session:
+    """A live remote Python interpreter owned by one user."""
+
+    id: SessionId
+    name: str
+    owner_id: UserId
+    owner_name: str
+    runtime_type: str
+    created_at: datetime
+
+
+@dataclass(frozen=True)
+class ExecutionResult:
+    """What one execution of code in an interpreter produced."""
+
+    success: bool
+    console_output: str
+    error_message: str
+    outputs: list[tuple[str, JsonValue]]
+    changed_files: list[str]
+
+
+@dataclass(frozen=True)
+class Snapshot:
+    """A stored image of a session: its workspace and working-directory files."""
+
+    id: SnapshotId
+    name: str | None
+    owner_id: UserId
+    owner_name: str
+    created_at: datetime
+    content_size: int
+    blob_id: str

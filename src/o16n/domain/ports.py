@@ -8,13 +8,16 @@ from typing import Protocol
 
 from o16n.domain.models import (
     AccessClaims,
+    ExecutionResult,
+    JsonValue,
+    RefreshToken,
     Role,
+    Snapshot,
     StoredCredentials,
     TokenFamily,
-    RefreshToken,
     User,
 )
-from o16n.ids import TokenFamilyId, UserId
+from o16n.ids import SnapshotId, TokenFamilyId, UserId
 
 
 class UserRepository(Protocol):
@@ -86,9 +89,21 @@ class LoginFailureRepository(Protocol):
 class UnitOfWork(Protocol):
     """One transaction over every repository."""
 
-    users: UserRepository
-    tokens: TokenRepository
-    login_failures: LoginFailureRepository
+    @property
+    def users(self) -> UserRepository:
+        """Accounts."""
+
+    @property
+    def tokens(self) -> TokenRepository:
+        """Refresh-token families and tokens."""
+
+    @property
+    def login_failures(self) -> LoginFailureRepository:
+        """Failed logins."""
+
+    @property
+    def snapshots(self) -> SnapshotRepository:
+        """Snapshot metadata."""
 
 
 class MetadataStore(Protocol):
@@ -122,3 +137,91 @@ class TokenSigner(Protocol):
 
     def verify(self, token: str) -> AccessClaims:
         """The claims of a valid, unexpired token; raises Unauthenticated otherwise."""
+
+
+class SnapshotRepository(Protocol):
+    """Snapshot metadata rows."""
+
+    def add(self, snapshot: Snapshot) -> None:
+        """Insert a snapshot row (its blob is already stored)."""
+
+    def by_id(self, snapshot_id: SnapshotId) -> Snapshot | None:
+        """A snapshot by id, or None."""
+
+    def owned_by(self, owner_id: UserId) -> list[Snapshot]:
+        """The snapshots of one user, oldest first."""
+
+    def remove(self, snapshot_id: SnapshotId) -> None:
+        """Delete a snapshot row."""
+
+    def blob_in_use(self, blob_id: str) -> bool:
+        """Whether any row (snapshot or service) still refers to a blob."""
+
+
+class BlobStore(Protocol):
+    """Durable, content-addressed bytes."""
+
+    def put(self, content: bytes) -> str:
+        """Store `content`; its sha256 hex digest is the id."""
+
+    def get(self, blob_id: str) -> bytes:
+        """The content of a blob; NotFound when missing."""
+
+    def delete(self, blob_id: str) -> None:
+        """Remove a blob."""
+
+
+class Interpreter(Protocol):
+    """One isolated Python interpreter (a worker process) with its own working directory."""
+
+    async def execute(
+        self, code: str, inputs: dict[str, JsonValue], outputs: list[str]
+    ) -> ExecutionResult:
+        """Run `code` in the persistent namespace."""
+
+    async def workspace_names(self) -> list[str]:
+        """Names of the user objects in the namespace."""
+
+    async def workspace_get(self, name: str) -> bytes:
+        """One object, serialized by the worker (dill)."""
+
+    async def workspace_put(self, name: str, data: bytes) -> None:
+        """Unpickle `data` inside the worker and bind it as `name`."""
+
+    async def workspace_delete(self, name: str) -> None:
+        """Remove an object from the namespace."""
+
+    async def file_names(self) -> list[str]:
+        """Files in the working directory."""
+
+    async def file_get(self, name: str) -> bytes:
+        """The content of a working-directory file."""
+
+    async def file_put(self, name: str, data: bytes) -> None:
+        """Write a working-directory file (overwrites)."""
+
+    async def file_delete(self, name: str) -> None:
+        """Delete a working-directory file."""
+
+    async def snapshot(self) -> bytes:
+        """The workspace and files as one archive, built inside the worker."""
+
+    async def restore(self, archive: bytes) -> None:
+        """Merge an archive made by `snapshot` into the namespace and working directory."""
+
+    def interrupt(self) -> None:
+        """Interrupt the running code (KeyboardInterrupt in user code)."""
+
+    async def close(self, *, force: bool = False) -> None:
+        """Stop the interpreter (politely, or at once with `force`)."""
+
+    @property
+    def alive(self) -> bool:
+        """Whether the worker process still runs."""
+
+
+class InterpreterFactory(Protocol):
+    """Starts interpreters."""
+
+    async def start(self, label: str) -> Interpreter:
+        """A new, ready interpreter; `label` names its working directory."""

@@ -11,6 +11,7 @@ from sqlalchemy import Connection, Engine, create_engine, event, text
 from sqlalchemy.engine import make_url
 
 from o16n.store.login_failures import SqlLoginFailures
+from o16n.store.snapshots import SqlSnapshots
 from o16n.store.tokens import SqlTokens
 from o16n.store.users import SqlUsers
 
@@ -40,13 +41,14 @@ def _begin_immediate(connection: Connection) -> None:
     connection.exec_driver_sql("BEGIN IMMEDIATE")
 
 
-@dataclass
+@dataclass(frozen=True)
 class SqlUnitOfWork:
     """The UnitOfWork port: every repository on one connection in one transaction."""
 
     users: SqlUsers
     tokens: SqlTokens
     login_failures: SqlLoginFailures
+    snapshots: SqlSnapshots
 
 
 class SqlStore:
@@ -63,6 +65,7 @@ class SqlStore:
                 users=SqlUsers(connection),
                 tokens=SqlTokens(connection),
                 login_failures=SqlLoginFailures(connection),
+                snapshots=SqlSnapshots(connection),
             )
 
     @property

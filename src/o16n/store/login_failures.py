@@ -30,4 +30,6 @@ class SqlLoginFailures:
 
     def clear(self, username: str) -> None:
         """Forget this user's failures."""
-        self._connection.execute(delete(login_failures).where(login_failures.c.username == username))
+        self._connection.execute(
+            delete(login_failures).where(login_failures.c.username == username)
+        )

@@ -92,3 +92,16 @@ login_failures = Table(
     Column("failed_at", UtcDateTime(), nullable=False),
     Index("ix_login_failures_username", "username"),
 )
+
+snapshots = Table(
+    "snapshots",
+    metadata,
+    Column("id", String(36), primary_key=True),
+    Column("name", String(256), nullable=True),
+    Column("owner_id", String(36), ForeignKey("users.id", ondelete="CASCADE"), nullable=False),
+    Column("created_at", UtcDateTime(), nullable=False),
+    Column("content_size", Integer, nullable=False),
+    Column("blob_id", String(64), nullable=False),
+    Index("ix_snapshots_owner_id", "owner_id"),
+    Index("ix_snapshots_blob_id", "blob_id"),
+)

@@ -95,6 +95,8 @@ class SqlTokens:
     def mark_used(self, token_hash: str) -> None:
         """Mark a token as rotated."""
         statement = (
-            update(refresh_tokens).where(refresh_tokens.c.token_hash == token_hash).values(used=True)
+            update(refresh_tokens)
+            .where(refresh_tokens.c.token_hash == token_hash)
+            .values(used=True)
         )
         self._connection.execute(statement)

@@ -32,11 +32,23 @@ def operations(document: Callable[[], dict[str, object]]) -> tuple[Operation, ..
 
     return (
         Operation(
-            "GET", "/swagger.json", "getCoreSwagger", "The core API document", "Docs",
-            swagger, action=None, documented=False,
+            "GET",
+            "/swagger.json",
+            "getCoreSwagger",
+            "The core API document",
+            "Docs",
+            swagger,
+            action=None,
+            documented=False,
         ),
         Operation(
-            "GET", "/docs", "getDocsPage", "Swagger UI", "Docs", ui, action=None,
+            "GET",
+            "/docs",
+            "getDocsPage",
+            "Swagger UI",
+            "Docs",
+            ui,
+            action=None,
             documented=False,
         ),
     )

@@ -18,9 +18,7 @@ def _tokens(response: AccessTokenResponse) -> JSONResponse:
 async def login(call: Call) -> Response:
     """Exchange a username and password for a token pair."""
     request = await read_model(call.request, LoginRequest, call.services.limits.json_bytes)
-    pair = await run_in_threadpool(
-        call.services.accounts.login, request.username, request.password
-    )
+    pair = await run_in_threadpool(call.services.accounts.login, request.username, request.password)
     return _tokens(AccessTokenResponse.of(pair))
 
 
@@ -44,17 +42,37 @@ async def revoke_refresh_token(call: Call) -> Response:
 
 OPERATIONS = (
     Operation(
-        "POST", "/login", "login", "Logs the user in", "User", login, action=None,
-        body=LoginRequest, body_name="loginRequest", response=AccessTokenResponse,
-    ),
-    Operation(
-        "POST", "/login/refreshToken", "renewToken", "Renews a token pair", "User",
-        renew_token, action=None, body=RenewTokenRequest, body_name="renewTokenRequest",
+        "POST",
+        "/login",
+        "login",
+        "Logs the user in",
+        "User",
+        login,
+        action=None,
+        body=LoginRequest,
+        body_name="loginRequest",
         response=AccessTokenResponse,
     ),
     Operation(
-        "DELETE", "/login/refreshToken", "revokeRefreshToken", "Revokes a refresh token",
-        "User", revoke_refresh_token, action=None,
+        "POST",
+        "/login/refreshToken",
+        "renewToken",
+        "Renews a token pair",
+        "User",
+        renew_token,
+        action=None,
+        body=RenewTokenRequest,
+        body_name="renewTokenRequest",
+        response=AccessTokenResponse,
+    ),
+    Operation(
+        "DELETE",
+        "/login/refreshToken",
+        "revokeRefreshToken",
+        "Revokes a refresh token",
+        "User",
+        revoke_refresh_token,
+        action=None,
         query=(Param("refreshToken", "string", required=True),),
         response={"type": "object", "properties": {"revoked": {"type": "boolean"}}},
     ),

@@ -31,11 +31,23 @@ async def health(call: Call) -> Response:
 
 OPERATIONS = (
     Operation(
-        "GET", "/status", "status", "Gets the health of the server", "Status", status,
-        action=Action.READ_STATUS, response=StatusResponse,
+        "GET",
+        "/status",
+        "status",
+        "Gets the health of the server",
+        "Status",
+        status,
+        action=Action.READ_STATUS,
+        response=StatusResponse,
     ),
     Operation(
-        "GET", "/health", "health", "Liveness probe", "Status", health, action=None,
+        "GET",
+        "/health",
+        "health",
+        "Liveness probe",
+        "Status",
+        health,
+        action=None,
         response={"type": "object", "properties": {"statusCode": {"type": "string"}}},
         documented=False,
     ),

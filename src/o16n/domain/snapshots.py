@@ -1,0 +1,58 @@
+"""Snapshots: stored images of sessions, private to their creator."""
+
+from __future__ import annotations
+
+from o16n.domain.models import Principal, Snapshot
+from o16n.domain.ports import BlobStore, MetadataStore
+from o16n.errors import NotFound
+from o16n.ids import SnapshotId, new_guid, now
+
+
+class Snapshots:
+    """Save, list, read and delete snapshots; a blob goes when nothing refers to it."""
+
+    def __init__(self, store: MetadataStore, blobs: BlobStore) -> None:
+        self._store = store
+        self._blobs = blobs
+
+    def save(self, owner: Principal, name: str | None, archive: bytes) -> Snapshot:
+        """Store `archive` (blob first, then the row that points to it)."""
+        blob_id = self._blobs.put(archive)
+        snapshot = Snapshot(
+            id=SnapshotId(new_guid()),
+            name=name,
+            owner_id=owner.user_id,
+            owner_name=owner.username,
+            created_at=now(),
+            content_size=len(archive),
+            blob_id=blob_id,
+        )
+        with self._store.unit_of_work() as uow:
+            uow.snapshots.add(snapshot)
+        return snapshot
+
+    def owned_by(self, owner: Principal) -> list[Snapshot]:
+        """The caller's snapshots, oldest first."""
+        with self._store.unit_of_work() as uow:
+            return uow.snapshots.owned_by(owner.user_id)
+
+    def get(self, owner: Principal, snapshot_id: str) -> Snapshot:
+        """The caller's snapshot; NotFound for unknown ids and for other users' snapshots."""
+        with self._store.unit_of_work() as uow:
+            snapshot = uow.snapshots.by_id(SnapshotId(snapshot_id))
+        if snapshot is None or snapshot.owner_id != owner.user_id:
+            raise NotFound(f"no snapshot {snapshot_id!r}", field="snapshotId")
+        return snapshot
+
+    def content(self, owner: Principal, snapshot_id: str) -> bytes:
+        """The archive of the caller's snapshot."""
+        return self._blobs.get(self.get(owner, snapshot_id).blob_id)
+
+    def delete(self, owner: Principal, snapshot_id: str) -> None:
+        """Delete the caller's snapshot, and its blob when nothing else refers to it."""
+        snapshot = self.get(owner, snapshot_id)
+        with self._store.unit_of_work() as uow:
+            uow.snapshots.remove(snapshot.id)
+            orphaned = not uow.snapshots.blob_in_use(snapshot.blob_id)
+        if orphaned:
+            self._blobs.delete(snapshot.blob_id)

@@ -38,3 +38,12 @@ def start_server(tmp_path: Path) -> Iterator[Callable[..., Server]]:
 def admin_token(server: Server) -> str:
     """An Owner's access token on the shared server."""
     return server.token()
+
+
+@pytest.fixture(scope="session")
+def uncached_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
+    """A shared server without the auth cache: revocations and role changes show at once."""
+    directory = tmp_path_factory.mktemp("uncached") / "data"
+    running = Server(directory, env={"O16N_AUTH_CACHE_SECONDS": "0"}).start()
+    yield running
+    running.stop()

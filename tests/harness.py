@@ -8,6 +8,7 @@ import socket
 import subprocess
 import sys
 import time
+import uuid
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -26,6 +27,7 @@ class Server:
     process: subprocess.Popen[bytes] | None = None
     url: str = ""
     log_path: Path | None = None
+    without_env: tuple[str, ...] = ()
 
     def start(self) -> Server:
         """Start the server and wait until /health answers (bounded)."""
@@ -36,6 +38,8 @@ class Server:
         self.url = f"http://127.0.0.1:{port}"
         self.log_path = self.data_dir.parent / f"{self.data_dir.name}-server.log"
         environment = {**os.environ, "O16N_ADMIN_PASSWORD": ADMIN_PASSWORD, **self.env}
+        for name in self.without_env:
+            environment.pop(name, None)
         command = [sys.executable, "-m", "o16n", "serve", "--data-dir", str(self.data_dir)]
         with open(self.log_path, "ab") as log:
             self.process = subprocess.Popen(
@@ -113,3 +117,71 @@ class Server:
             timeout=120,
             check=False,
         )
+
+
+def free_port() -> int:
+    """A port that was free a moment ago (for tests of --port/O16N_PORT; tiny race accepted)."""
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+def unique_name(prefix: str) -> str:
+    """A valid, unused-so-far account name."""
+    return f"{prefix}-{uuid.uuid4().hex[:10]}"
+
+
+def run_o16n(
+    *args: str,
+    env: dict[str, str] | None = None,
+    input_text: str | None = None,
+    timeout: float = 120,
+) -> subprocess.CompletedProcess[str]:
+    """Run `python -m o16n ARGS` in a new session (no controlling terminal: prompts read stdin)."""
+    return subprocess.run(
+        [sys.executable, "-m", "o16n", *args],
+        env={**os.environ, **(env or {})},
+        input=input_text,
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        check=False,
+        start_new_session=True,
+    )
+
+
+def wait_healthy(
+    url: str, process: subprocess.Popen[bytes], timeout: float = START_TIMEOUT
+) -> None:
+    """Poll `url`/health until it answers 200; fail when the process exits or time runs out."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise RuntimeError(f"server exited early with {process.returncode}")
+        try:
+            if httpx.get(f"{url}/health", timeout=1.0).status_code == 200:
+                return
+        except httpx.TransportError:
+            time.sleep(0.05)
+    raise RuntimeError(f"{url} not healthy in {timeout} s")
+
+
+def assert_error(
+    response: httpx.Response, status: int, field: str | None = None
+) -> dict[str, object]:
+    """`response` is ML Server's JSON error shape with `status`, echoing its request id."""
+    assert response.status_code == status, response.text
+    assert response.headers["content-type"].startswith("application/json"), response.headers
+    body = response.json()
+    assert isinstance(body, dict), body
+    assert isinstance(body.get("message"), str) and body["message"], body
+    assert isinstance(body.get("exceptionType"), str) and body["exceptionType"], body
+    assert body.get("code") == status, body
+    assert isinstance(body.get("errorCode"), str) and body["errorCode"], body
+    assert isinstance(body.get("requestId"), str) and body["requestId"], body
+    assert response.headers.get("x-request-id") == body["requestId"], response.headers
+    assert "Traceback" not in response.text
+    if field is not None:
+        assert body.get("field") == field, body
+    result: dict[str, object] = body
+    return result

@@ -55,8 +55,8 @@ def _policy(settings: Settings) -> TokenPolicy:
 @contextmanager
 def open_store(settings: Settings, *, create: bool = False) -> Iterator[SqlStore]:
     """The metadata store; with `create`, a missing data directory is made first."""
-    if create:
-        settings.data_dir.mkdir(parents=True, exist_ok=True)
+    if create and not settings.data_dir.exists():
+        settings.data_dir.mkdir(mode=0o700, parents=True)
     store = SqlStore(open_engine(settings.effective_database_url))
     try:
         yield store

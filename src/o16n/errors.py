@@ -47,6 +47,10 @@ class MethodNotAllowed(O16nError):
     code = "method_not_allowed"
     status = HTTPStatus.METHOD_NOT_ALLOWED
 
+    def __init__(self, message: str, *, allowed: list[str]) -> None:
+        super().__init__(message)
+        self.allowed = allowed
+
 
 class Unauthenticated(O16nError):
     """No token, a bad token or an expired token."""

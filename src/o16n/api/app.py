@@ -9,6 +9,7 @@ from starlette.applications import Starlette
 from starlette.exceptions import HTTPException
 from starlette.requests import Request
 from starlette.responses import Response
+from starlette.routing import Match, Route
 
 from o16n import __version__
 from o16n.api.errors import error_response
@@ -33,13 +34,24 @@ def operations() -> tuple[Operation, ...]:
     return core + docs.operations(lambda: document)
 
 
+def _methods_on_path(request: Request) -> list[str]:
+    methods: set[str] = set()
+    for route in request.app.router.routes:
+        if isinstance(route, Route) and route.matches(request.scope)[0] != Match.NONE:
+            methods |= route.methods or set()
+    return sorted(methods)
+
+
 async def _routing_refusal(request: Request, exc: Exception) -> Response:
     assert isinstance(exc, HTTPException)
     error: O16nError
     if exc.status_code == 404:
         error = NotFound(f"no route {request.method} {request.url.path}")
     elif exc.status_code == 405:
-        error = MethodNotAllowed(f"{request.method} is not allowed on {request.url.path}")
+        allowed = _methods_on_path(request)
+        error = MethodNotAllowed(
+            f"{request.method} is not allowed on {request.url.path}", allowed=allowed
+        )
     else:
         error = InvalidInput(str(exc.detail))
     return error_response(error, request_id_of(request.scope))

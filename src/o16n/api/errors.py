@@ -6,7 +6,7 @@ from http import HTTPStatus
 
 from starlette.responses import JSONResponse
 
-from o16n.errors import InternalError, O16nError, TooManyAttempts
+from o16n.errors import InternalError, MethodNotAllowed, O16nError, TooManyAttempts
 
 REQUEST_ID_HEADER = "X-Request-Id"
 
@@ -30,6 +30,8 @@ def error_response(error: O16nError, request_id: str) -> JSONResponse:
     headers = {REQUEST_ID_HEADER: request_id}
     if isinstance(error, TooManyAttempts):
         headers["Retry-After"] = str(error.retry_after)
+    if isinstance(error, MethodNotAllowed):
+        headers["Allow"] = ", ".join(error.allowed)
     if error.status == HTTPStatus.UNAUTHORIZED:
         headers["WWW-Authenticate"] = "Bearer"
     return JSONResponse(error_body(error, request_id), status_code=error.status, headers=headers)

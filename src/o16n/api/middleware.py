@@ -42,8 +42,9 @@ class RequestContextMiddleware:
         async def send_with_id(message: Message) -> None:
             if message["type"] == "http.response.start":
                 status["code"] = message["status"]
-                headers = list(message.get("headers", []))
-                headers.append((REQUEST_ID_HEADER.lower().encode(), request_id.encode()))
+                name = REQUEST_ID_HEADER.lower().encode()
+                headers = [(k, v) for k, v in message.get("headers", []) if k.lower() != name]
+                headers.append((name, request_id.encode()))
                 message = {**message, "headers": headers}
             await send(message)
 

@@ -25,11 +25,12 @@ def _swagger2(schema: Any) -> Any:
     options = schema.get("anyOf")
     if options is not None:
         concrete = [option for option in options if option.get("type") != "null"]
+        merged = {k: v for k, v in schema.items() if k != "anyOf"}
         if len(concrete) == 1:
-            merged = {k: v for k, v in schema.items() if k != "anyOf"}
             merged.update(concrete[0])
+        if len(concrete) < len(options):
             merged["x-nullable"] = True
-            schema = merged
+        schema = merged  # several concrete types: Swagger 2.0 can only say "any"
     if "const" in schema:
         schema = {**schema, "enum": [schema["const"]]}
         del schema["const"]
@@ -46,7 +47,8 @@ def _schema_of(model: type[BaseModel], definitions: JsonObject) -> JsonObject:
     schema = model.model_json_schema(ref_template=_REF_TEMPLATE)
     for name, nested in schema.pop("$defs", {}).items():
         definitions[name] = _swagger2(nested)
-    definitions[model.__name__] = _swagger2(schema)
+    if "$ref" not in schema:
+        definitions[model.__name__] = _swagger2(schema)
     return {"$ref": _REF_TEMPLATE.format(model=model.__name__)}
 
 

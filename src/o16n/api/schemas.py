@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
-from typing import Literal
+from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, JsonValue
+from pydantic import BaseModel, ConfigDict, Field, JsonValue, WithJsonSchema
 
 from o16n.domain.models import TokenPair
+
+AnyJson = Annotated[JsonValue, WithJsonSchema({"description": "Any JSON value."})]
 
 
 class WireModel(BaseModel):
@@ -18,7 +20,7 @@ class WireModel(BaseModel):
 class LoginRequest(WireModel):
     """POST /login."""
 
-    username: str = Field(min_length=1, max_length=256)
+    username: str = Field(min_length=1, max_length=64)
     password: str = Field(min_length=1, max_length=1024)
 
 
@@ -96,7 +98,7 @@ class WorkspaceObject(WireModel):
     """A named JSON value crossing into or out of a session."""
 
     name: str = Field(min_length=1, max_length=256)
-    value: JsonValue = None
+    value: AnyJson = None
 
 
 class ExecuteRequest(WireModel):

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 import secrets
+import tempfile
 from pathlib import Path
 
 import jwt
@@ -18,16 +20,23 @@ _KEY_BYTES = 64
 
 
 def load_or_create_key(path: Path) -> bytes:
-    """The signing key at `path`, created (mode 0600, atomically) on first use."""
+    """The signing key at `path`, created on first use (mode 0600, in a 0700 directory).
+
+    The new key is written to a unique temporary file and linked into place, so two
+    processes creating it at once end up with the same key.
+    """
     if not path.exists():
-        path.parent.mkdir(parents=True, exist_ok=True)
-        temporary = path.with_suffix(".tmp")
-        descriptor = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-        with os.fdopen(descriptor, "wb") as handle:
-            handle.write(secrets.token_bytes(_KEY_BYTES))
-            handle.flush()
-            os.fsync(handle.fileno())
-        os.replace(temporary, path)
+        path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
+        descriptor, temporary = tempfile.mkstemp(dir=path.parent, prefix=".key-")
+        try:
+            with os.fdopen(descriptor, "wb") as handle:
+                handle.write(secrets.token_bytes(_KEY_BYTES))
+                handle.flush()
+                os.fsync(handle.fileno())
+            with contextlib.suppress(FileExistsError):
+                os.link(temporary, path)
+        finally:
+            os.unlink(temporary)
     return path.read_bytes()
 
 

@@ -43,7 +43,9 @@ def users() -> None:
 @click.option("--role", type=_ROLE_CHOICES, required=True, help="Owner, Contributor or Reader.")
 @click.password_option(help="Prompted for when omitted.")
 @data_dir_options
-def add(name: str, role: str, password: str, data_dir: Path | None, config_file: Path | None) -> None:
+def add(
+    name: str, role: str, password: str, data_dir: Path | None, config_file: Path | None
+) -> None:
     """Create an account."""
     with _accounts(data_dir, config_file) as accounts:
         user = accounts.add_user(name, password, _role(role))
@@ -84,9 +86,7 @@ def set_role(name: str, role: str, data_dir: Path | None, config_file: Path | No
 @click.argument("name")
 @click.password_option(help="Prompted for when omitted.")
 @data_dir_options
-def set_password(
-    name: str, password: str, data_dir: Path | None, config_file: Path | None
-) -> None:
+def set_password(name: str, password: str, data_dir: Path | None, config_file: Path | None) -> None:
     """Replace an account's password; its tokens stop working."""
     with _accounts(data_dir, config_file) as accounts:
         accounts.set_password(name, password)

@@ -114,19 +114,25 @@ class Accounts:
             uow.users.remove(user.id)
 
     def login(self, username: str, password: str) -> TokenPair:
-        """Check a password (throttled per username) and start a new token family."""
+        """Check a password (throttled per username) and start a new token family.
+
+        The attempt counts as a failure from the start, in the same transaction as the
+        throttling check, so parallel guesses cannot pass the limit; success clears it.
+        """
         with self._store.unit_of_work() as uow:
             self._refuse_while_cooling(uow, username)
+            moment = now()
+            keep = max(self._policy.failure_window_seconds, self._policy.cooldown_seconds)
+            uow.login_failures.record(
+                username, moment, forget_before=moment - timedelta(seconds=keep)
+            )
             stored = uow.users.by_name(username)
         if stored is None:
             self._hasher.dummy_verify()
-            verified = False
-        else:
-            verified = self._hasher.verify(stored.password_hash, password)
+            raise InvalidCredentials("invalid username or password")
+        if not self._hasher.verify(stored.password_hash, password):
+            raise InvalidCredentials("invalid username or password")
         with self._store.unit_of_work() as uow:
-            if stored is None or not verified:
-                uow.login_failures.record(username, now())
-                raise InvalidCredentials("invalid username or password")
             uow.login_failures.clear(username)
             family = TokenFamily(TokenFamilyId(new_guid()), stored.user.id, now(), 0, False)
             uow.tokens.add_family(family)
@@ -139,18 +145,23 @@ class Accounts:
             family = uow.tokens.family(token.family_id) if token else None
             if token is None or family is None or family.revoked:
                 raise InvalidRefreshToken("refresh token is unknown or revoked")
-            if token.used:
+            reused = token.used
+            if reused:
                 uow.tokens.revoke_family(family.id)
-                raise InvalidRefreshToken("refresh token was already used: all its tokens revoked")
-            moment = now()
-            if token.expires_at <= moment or self._chain_ended(family, moment):
-                raise InvalidRefreshToken("refresh token expired: log in again")
-            user = uow.users.by_id(family.user_id)
-            if user is None:
-                raise InvalidRefreshToken("the account no longer exists")
-            uow.tokens.mark_used(token.token_hash)
-            uow.tokens.advance_family(family.id, family.generation + 1)
-            return self._issue(uow, user, family.id, family.generation + 1)
+            else:
+                return self._rotate(uow, token, family)
+        raise InvalidRefreshToken("refresh token was already used: all its tokens are revoked")
+
+    def _rotate(self, uow: UnitOfWork, token: RefreshToken, family: TokenFamily) -> TokenPair:
+        moment = now()
+        if token.expires_at <= moment or self._chain_ended(family, moment):
+            raise InvalidRefreshToken("refresh token expired: log in again")
+        user = uow.users.by_id(family.user_id)
+        if user is None:
+            raise InvalidRefreshToken("the account no longer exists")
+        uow.tokens.mark_used(token.token_hash)
+        uow.tokens.advance_family(family.id, family.generation + 1)
+        return self._issue(uow, user, family.id, family.generation + 1)
 
     def revoke(self, refresh_token: str) -> TokenFamilyId:
         """Revoke a refresh token and every access token of its family."""
@@ -182,7 +193,7 @@ class Accounts:
         self, uow: UnitOfWork, user: User, family_id: TokenFamilyId, generation: int
     ) -> TokenPair:
         moment = now()
-        expires_on = int(moment.timestamp()) + self._policy.access_seconds
+        expires_on = math.ceil(moment.timestamp()) + self._policy.access_seconds
         claims = AccessClaims(user.id, user.username, family_id, generation, expires_on)
         secret = new_secret()
         refresh_expiry = moment + timedelta(seconds=self._policy.refresh_seconds)

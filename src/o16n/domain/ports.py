@@ -76,8 +76,8 @@ class TokenRepository(Protocol):
 class LoginFailureRepository(Protocol):
     """Failed login attempts, for throttling."""
 
-    def record(self, username: str, at: datetime) -> None:
-        """Remember one failed attempt."""
+    def record(self, username: str, at: datetime, *, forget_before: datetime) -> None:
+        """Remember one failed attempt; forget everybody's attempts older than `forget_before`."""
 
     def since(self, username: str, since: datetime) -> list[datetime]:
         """Failed attempts for `username` at or after `since`, oldest first."""

@@ -81,9 +81,7 @@ class Sessions:
             )
         mine = sum(1 for live in self._live.values() if live.session.owner_id == user.user_id)
         if mine >= self._limits.per_user:
-            raise TooManySessions(
-                f"you have {mine} open sessions, the maximum: close one first"
-            )
+            raise TooManySessions(f"you have {mine} open sessions, the maximum: close one first")
 
     def visible_to(self, user: Principal, *, all_users: bool) -> list[Session]:
         """The caller's sessions (everybody's with `all_users`), oldest first."""
@@ -112,7 +110,11 @@ class Sessions:
         live.interpreter = await self._factory.start(live.session.id)
 
     async def execute(
-        self, user: Principal, session_id: str, code: str, inputs: dict[str, JsonValue],
+        self,
+        user: Principal,
+        session_id: str,
+        code: str,
+        inputs: dict[str, JsonValue],
         outputs: list[str],
     ) -> ExecutionResult:
         """Run code in the session; a crashed or timed-out interpreter is replaced."""
@@ -146,7 +148,9 @@ class Sessions:
         if live.lock.locked():
             live.interpreter.interrupt()
 
-    async def close(self, user: Principal, session_id: str, *, force: bool, any_owner: bool) -> None:
+    async def close(
+        self, user: Principal, session_id: str, *, force: bool, any_owner: bool
+    ) -> None:
         """Close a session (Owners may close anybody's with `any_owner`)."""
         live = self._get(user, session_id, any_owner=any_owner)
         del self._live[live.session.id]
@@ -203,7 +207,11 @@ class Sessions:
     async def close_idle(self) -> int:
         """Close sessions unused for longer than the idle limit; returns how many."""
         limit = time.monotonic() - self._limits.idle_seconds
-        idle = [live for live in self._live.values() if live.last_used < limit and not live.lock.locked()]
+        idle = [
+            live
+            for live in self._live.values()
+            if live.last_used < limit and not live.lock.locked()
+        ]
         for live in idle:
             self._live.pop(live.session.id, None)
             await live.interpreter.close(force=True)

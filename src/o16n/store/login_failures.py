@@ -15,8 +15,11 @@ class SqlLoginFailures:
     def __init__(self, connection: Connection) -> None:
         self._connection = connection
 
-    def record(self, username: str, at: datetime) -> None:
-        """Remember one failed attempt."""
+    def record(self, username: str, at: datetime, *, forget_before: datetime) -> None:
+        """Remember one failed attempt; forget everybody's attempts older than `forget_before`."""
+        self._connection.execute(
+            delete(login_failures).where(login_failures.c.failed_at < forget_before)
+        )
         self._connection.execute(insert(login_failures).values(username=username, failed_at=at))
 
     def since(self, username: str, since: datetime) -> list[datetime]:

@@ -2,29 +2,40 @@
 
 from __future__ import annotations
 
+import shutil
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
 
-from tests.harness import Server
+from tests.harness import Server, traversable_tmp_dir
 
 
 @pytest.fixture(scope="session")
-def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
+def server() -> Iterator[Server]:
     """One server shared by the tests that do not change its settings."""
-    running = Server(tmp_path_factory.mktemp("shared") / "data").start()
+    root = traversable_tmp_dir("o16n-shared-")
+    running = Server(root / "data").start()
     yield running
     running.stop()
+    shutil.rmtree(root, ignore_errors=True)
 
 
 @pytest.fixture
-def start_server(tmp_path: Path) -> Iterator[Callable[..., Server]]:
+def open_tmp_path() -> Iterator[Path]:
+    """A temporary directory (removed afterwards) that workers running as `nobody` can reach."""
+    path = traversable_tmp_dir("o16n-test-")
+    yield path
+    shutil.rmtree(path, ignore_errors=True)
+
+
+@pytest.fixture
+def start_server(open_tmp_path: Path) -> Iterator[Callable[..., Server]]:
     """Start servers with their own data directory and O16N_ settings; stopped afterwards."""
     started: list[Server] = []
 
     def start(data_dir: Path | None = None, **env: str) -> Server:
-        directory = data_dir or tmp_path / f"data{len(started)}"
+        directory = data_dir or open_tmp_path / f"data{len(started)}"
         running = Server(directory, env=env).start()
         started.append(running)
         return running
@@ -41,9 +52,10 @@ def admin_token(server: Server) -> str:
 
 
 @pytest.fixture(scope="session")
-def uncached_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
+def uncached_server() -> Iterator[Server]:
     """A shared server without the auth cache: revocations and role changes show at once."""
-    directory = tmp_path_factory.mktemp("uncached") / "data"
-    running = Server(directory, env={"O16N_AUTH_CACHE_SECONDS": "0"}).start()
+    root = traversable_tmp_dir("o16n-uncached-")
+    running = Server(root / "data", env={"O16N_AUTH_CACHE_SECONDS": "0"}).start()
     yield running
     running.stop()
+    shutil.rmtree(root, ignore_errors=True)

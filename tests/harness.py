@@ -7,6 +7,7 @@ import signal
 import socket
 import subprocess
 import sys
+import tempfile
 import time
 import uuid
 from dataclasses import dataclass, field
@@ -15,6 +16,7 @@ from pathlib import Path
 import httpx
 
 ADMIN_PASSWORD = "Admin-Pass-123"
+TRAVERSABLE = 0o711
 START_TIMEOUT = 60.0
 
 
@@ -185,3 +187,14 @@ def assert_error(
         assert body.get("field") == field, body
     result: dict[str, object] = body
     return result
+
+
+def traversable_tmp_dir(prefix: str) -> Path:
+    """A new directory in /tmp that the unprivileged worker account may pass through.
+
+    pytest's own temporary directories live under a 0700 folder of root's, which a worker
+    running as `nobody` cannot reach by absolute path (imports from its working directory do).
+    """
+    path = Path(tempfile.mkdtemp(prefix=prefix, dir="/tmp"))
+    path.chmod(TRAVERSABLE)
+    return path

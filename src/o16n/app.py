@@ -15,21 +15,24 @@ from o16n.api.app import build_asgi
 from o16n.api.context import ApiServices, Limits
 from o16n.auth.passwords import Argon2Passwords
 from o16n.auth.tokens import JwtSigner, load_or_create_key
+from o16n.blobs.local import LocalBlobs
 from o16n.domain.accounts import Accounts, TokenPolicy
 from o16n.domain.authentication import Authenticator
 from o16n.domain.models import Role
-from o16n.blobs.local import LocalBlobs
 from o16n.domain.sessions import SessionLimits, Sessions
 from o16n.domain.snapshots import Snapshots
 from o16n.domain.status import Detail, Health, StatusReporter
+from o16n.ids import new_secret
 from o16n.runtime.interpreters import LocalInterpreters, WorkerConfig
 from o16n.runtime.limits import WorkerLimits
-from o16n.ids import new_secret
 from o16n.settings import Settings
 from o16n.store import schema
 from o16n.store.engine import SqlStore, open_engine
 
 ADMIN_USERNAME = "admin"
+# Workers (another account) must pass through the data directory to their own folders; they
+# cannot list it, and everything else in it is private to the server (umask 077).
+TRAVERSABLE = 0o711
 _log = logging.getLogger("o16n")
 
 
@@ -56,7 +59,8 @@ def _policy(settings: Settings) -> TokenPolicy:
 def open_store(settings: Settings, *, create: bool = False) -> Iterator[SqlStore]:
     """The metadata store; with `create`, a missing data directory is made first."""
     if create and not settings.data_dir.exists():
-        settings.data_dir.mkdir(mode=0o700, parents=True)
+        settings.data_dir.mkdir(parents=True)
+        settings.data_dir.chmod(TRAVERSABLE)
     store = SqlStore(open_engine(settings.effective_database_url))
     try:
         yield store

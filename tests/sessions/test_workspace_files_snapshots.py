@@ -39,7 +39,9 @@ def test_workspace_objects_round_trip(server: Server, admin_token: str) -> None:
     with server.client(admin_token) as client:
         session = _session(client)
         payload = dill.dumps({"weights": [1, 2, 3]})
-        response = client.post(f"/sessions/{session}/workspace/model", content=payload, headers=octets)
+        response = client.post(
+            f"/sessions/{session}/workspace/model", content=payload, headers=octets
+        )
         assert response.status_code == 200
         assert "model" in client.get(f"/sessions/{session}/workspace").json()
         assert _run(client, session, "total = sum(model['weights'])", ["total"]) == [6]
@@ -48,7 +50,9 @@ def test_workspace_objects_round_trip(server: Server, admin_token: str) -> None:
         assert dill.loads(downloaded.content) == {"weights": [1, 2, 3]}
         assert client.delete(f"/sessions/{session}/workspace/model").status_code == 200
         assert client.get(f"/sessions/{session}/workspace/model").status_code == 404
-        broken = client.post(f"/sessions/{session}/workspace/bad", content=b"not a pickle", headers=octets)
+        broken = client.post(
+            f"/sessions/{session}/workspace/bad", content=b"not a pickle", headers=octets
+        )
         assert broken.status_code == 400
         assert "bad" in broken.json()["message"]
         invalid = client.post(f"/sessions/{session}/workspace/1x", content=payload, headers=octets)
@@ -124,7 +128,12 @@ def test_upload_size_limit(start_server: object) -> None:
 def test_snapshot_round_trip(server: Server, admin_token: str) -> None:
     with server.client(admin_token) as client:
         session = _session(client)
-        _run(client, session, "import numpy as np\nkept = np.arange(3)\nopen('f.txt','w').write('F')", [])
+        _run(
+            client,
+            session,
+            "import numpy as np\nkept = np.arange(3)\nopen('f.txt','w').write('F')",
+            [],
+        )
         response = client.post(f"/sessions/{session}/snapshot", json={"name": "Iris Snapshot"})
         assert response.status_code == 201, response.text
         snapshot = response.json()["snapshotId"]
@@ -136,7 +145,10 @@ def test_snapshot_round_trip(server: Server, admin_token: str) -> None:
         assert archive.status_code == 200
         assert zipfile.ZipFile(io.BytesIO(archive.content)).namelist()
         fresh = client.post("/sessions", json={"snapshotId": snapshot}).json()["sessionId"]
-        assert _run(client, fresh, "text = open('f.txt').read()", ["kept", "text"]) == [[0, 1, 2], "F"]
+        assert _run(client, fresh, "text = open('f.txt').read()", ["kept", "text"]) == [
+            [0, 1, 2],
+            "F",
+        ]
         other = _session(client)
         assert client.post(f"/sessions/{other}/loadsnapshot/{snapshot}").status_code == 200
         assert _run(client, other, "", ["kept"]) == [[0, 1, 2]]
@@ -147,8 +159,12 @@ def test_snapshot_round_trip(server: Server, admin_token: str) -> None:
         assert client.post("/sessions", json={"snapshotId": snapshot}).status_code == 404
 
 
-def test_others_cannot_see_or_touch_my_session_or_snapshot(server: Server, admin_token: str) -> None:
-    created = server.cli("users", "add", "snoop", "--role", "Contributor", "--password", "Snoop-Pass-1")
+def test_others_cannot_see_or_touch_my_session_or_snapshot(
+    server: Server, admin_token: str
+) -> None:
+    created = server.cli(
+        "users", "add", "snoop", "--role", "Contributor", "--password", "Snoop-Pass-1"
+    )
     assert created.returncode == 0, created.stderr
     snoop = server.token("snoop", "Snoop-Pass-1")
     with server.client(admin_token) as admin, server.client(snoop) as other:
@@ -170,9 +186,10 @@ def test_others_cannot_see_or_touch_my_session_or_snapshot(server: Server, admin
 def test_session_caps(start_server: object) -> None:
     server = start_server(O16N_MAX_SESSIONS_PER_USER="1", O16N_MAX_SESSIONS="2")  # type: ignore[operator]
     server.cli("users", "add", "second", "--role", "Reader", "--password", "Second-Pass-1")
-    with server.client(server.token()) as admin, server.client(
-        server.token("second", "Second-Pass-1")
-    ) as second:
+    with (
+        server.client(server.token()) as admin,
+        server.client(server.token("second", "Second-Pass-1")) as second,
+    ):
         _session(admin)
         response = admin.post("/sessions", json={})
         assert response.status_code == 429

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import click
@@ -14,11 +15,14 @@ from o16n.errors import O16nError
 from o16n.serve import serve as run_server
 from o16n.store import schema
 
+PRIVATE_UMASK = 0o077  # files the server writes (database, keys, blobs) are its own
+
 
 @click.group()
 @click.version_option(__version__, prog_name="o16n")
 def main() -> None:
     """o16n: publish Python code and models as versioned REST web services."""
+    os.umask(PRIVATE_UMASK)
 
 
 @main.command()

@@ -23,8 +23,8 @@ from o16n.auth.roles import Action
 from o16n.domain.models import Session
 from o16n.ids import wire_timestamp
 
-_STRINGS = {"type": "array", "items": {"type": "string"}}
-_STRING = {"type": "string"}
+_STRINGS: dict[str, object] = {"type": "array", "items": {"type": "string"}}
+_STRING: dict[str, object] = {"type": "string"}
 
 
 def session_id(call: Call) -> str:

@@ -7,8 +7,7 @@ from http import HTTPStatus
 from starlette.concurrency import run_in_threadpool
 from starlette.responses import JSONResponse, Response
 
-from o16n.api.body import read_json
-from o16n.api.body import bind
+from o16n.api.body import bind, read_json
 from o16n.api.operation import ArrayOf, Call, Operation
 from o16n.api.routes.sessions import session_id
 from o16n.api.schemas import CreateSnapshotRequest, CreateSnapshotResponse, SnapshotInfo

@@ -1,0 +1,264 @@
+"""The web-process side of one worker: spawn, handshake, calls, interrupt, shutdown, exit.
+
+Runs on the caller's asyncio event loop (no threads of its own; asyncio's child watcher
+aside). When the worker dies, every
+call in flight fails at once with WorkerCrashed; when a call passes its deadline the worker is
+killed, that call fails with WorkerTimeout and the calls queued behind it with WorkerCrashed
+flagged `never_started` (see `pipeline.never_started`), which a pool may retry elsewhere.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import os
+import signal
+import sys
+from collections.abc import Callable
+from pathlib import Path
+from types import TracebackType
+from typing import TypeVar
+
+from o16n.errors import O16nError, WorkerProtocolError
+from o16n.runtime.limits import WorkerLimits
+from o16n.runtime.pipeline import Pipeline, crashed, never_started
+from o16n.runtime.protocol import (
+    DEFAULT_MAX_FRAME,
+    PROTOCOL_VERSION,
+    ExecuteResult,
+    ProtocolViolation,
+    string_list,
+)
+from o16n.runtime.sandbox import exit_description, launch
+
+__all__ = ["WorkerProcess", "never_started"]
+
+_STDERR_TAIL = 4096
+_EXIT_GRACE = 1.0
+_T = TypeVar("_T")
+
+
+class WorkerProcess:
+    """One worker subprocess and the pipelined request channel to it."""
+
+    def __init__(
+        self,
+        working_dir: Path | str,
+        limits: WorkerLimits | None = None,
+        *,
+        max_frame: int = DEFAULT_MAX_FRAME,
+        start_timeout: float = 30.0,
+        executable: str = sys.executable,
+    ) -> None:
+        self.working_dir = Path(working_dir)
+        self.limits = limits if limits is not None else WorkerLimits()
+        self.max_frame = max_frame
+        self.start_timeout = start_timeout
+        self.executable = executable
+        self._proc: asyncio.subprocess.Process | None = None
+        self._pipeline: Pipeline | None = None
+        self._stderr: int | None = None
+        self._stderr_tail = bytearray()
+        self._exit_task: asyncio.Task[None] | None = None
+        self._reaper: asyncio.TimerHandle | None = None
+
+    @property
+    def pid(self) -> int | None:
+        """The worker's process id (None before start)."""
+        return None if self._proc is None else self._proc.pid
+
+    @property
+    def returncode(self) -> int | None:
+        """Exit status once the worker has exited (negative: killed by that signal)."""
+        return None if self._proc is None else self._proc.returncode
+
+    @property
+    def alive(self) -> bool:
+        """Whether the worker runs and accepts calls."""
+        pipeline = self._pipeline
+        return pipeline is not None and pipeline.failure is None and self.returncode is None
+
+    @property
+    def in_flight(self) -> int:
+        """Calls sent and not yet answered (the first one is running)."""
+        return 0 if self._pipeline is None else self._pipeline.in_flight
+
+    async def __aenter__(self) -> WorkerProcess:
+        """Start the worker."""
+        await self.start()
+        return self
+
+    async def __aexit__(
+        self, kind: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None:
+        """Stop the worker."""
+        await self.stop()
+
+    async def start(self) -> None:
+        """Spawn the worker and complete the hello handshake within `start_timeout` seconds."""
+        if self._proc is not None:
+            raise RuntimeError("this worker was already started")
+        loop = asyncio.get_running_loop()
+        self._proc, sock, self._stderr = await launch(
+            self.executable, self.working_dir, self.limits
+        )
+        self._pipeline = Pipeline(sock, self.max_frame, self._kill_group, self._on_closed)
+        os.set_blocking(self._stderr, False)
+        loop.add_reader(self._stderr, self._on_stderr)
+        self._exit_task = loop.create_task(self._watch_exit())
+        hello = {"version": PROTOCOL_VERSION, "max_frame": self.max_frame}
+        try:
+            reply = await self.call("hello", hello | self.limits.to_payload(), self.start_timeout)
+            if reply != {"pid": self._proc.pid, "version": PROTOCOL_VERSION}:
+                raise WorkerProtocolError(f"unexpected hello reply from the worker: {reply!r}")
+        except BaseException:
+            self.kill()
+            await asyncio.shield(self._exit_task)
+            raise
+
+    async def call(
+        self, kind: str, payload: dict[str, object], timeout: float
+    ) -> dict[str, object]:
+        """Send one request and await its reply payload; error replies raise O16nError types.
+
+        `timeout` (seconds, may be math.inf) counts from when the worker starts the call.
+        """
+        if self._pipeline is None:
+            raise crashed("the worker is not started", never_started=True)
+        return await self._pipeline.call(kind, payload, timeout)
+
+    async def execute(
+        self, code: str, inputs: dict[str, object], outputs: list[str], timeout: float
+    ) -> ExecuteResult:
+        """Run code in the worker's namespace with inputs bound; read the named outputs."""
+        payload: dict[str, object] = {"code": code, "inputs": inputs, "outputs": outputs}
+        reply = await self.call("execute", payload, timeout)
+        return self._checked(ExecuteResult.from_payload, reply)
+
+    async def workspace_names(self, timeout: float) -> list[str]:
+        """The names of the user objects in the worker's namespace."""
+        reply = await self.call("workspace_list", {}, timeout)
+        return self._checked(lambda r: string_list(r.get("names"), "names"), reply)
+
+    async def workspace_get(self, name: str, timeout: float) -> bytes:
+        """One object of the namespace as dill bytes (NotFound if there is none)."""
+        reply = await self.call("workspace_get", {"name": name}, timeout)
+        return self._checked(lambda r: _member(r, "data", bytes), reply)
+
+    async def workspace_put(self, name: str, data: bytes, timeout: float) -> None:
+        """Unpickle dill bytes in the worker as global `name` (InvalidInput if they fail)."""
+        await self.call("workspace_put", {"name": name, "data": data}, timeout)
+
+    async def workspace_delete(self, name: str, timeout: float) -> None:
+        """Remove a global from the namespace (NotFound if there is none)."""
+        await self.call("workspace_delete", {"name": name}, timeout)
+
+    async def workspace_dump(self, timeout: float) -> tuple[bytes, list[str]]:
+        """All picklable user objects as one dill blob, and the names left out."""
+        reply = await self.call("workspace_dump", {}, timeout)
+        data = self._checked(lambda r: _member(r, "data", bytes), reply)
+        return data, self._checked(lambda r: string_list(r.get("skipped"), "skipped"), reply)
+
+    async def workspace_load(self, data: bytes, timeout: float) -> list[str]:
+        """Merge a workspace_dump blob into the namespace; the names it brought."""
+        reply = await self.call("workspace_load", {"data": data}, timeout)
+        return self._checked(lambda r: string_list(r.get("names"), "names"), reply)
+
+    def interrupt(self) -> None:
+        """Send SIGINT to the worker's process group: the running execute stops with an error."""
+        self._signal(signal.SIGINT)
+
+    def kill(self) -> None:
+        """SIGKILL the worker's process group; calls in flight fail with WorkerCrashed now."""
+        self._kill_group()
+        if self._proc is not None and self._pipeline is not None:
+            message = f"the worker (pid {self._proc.pid}) was killed"
+            self._pipeline.fail(crashed(message, never_started=False))
+
+    async def stop(self, grace: float = 2.0) -> None:
+        """Stop politely (shutdown request), then SIGTERM, then SIGKILL; wait for the exit."""
+        if self._exit_task is None:
+            return
+        if self.alive:
+            with contextlib.suppress(O16nError, TimeoutError):
+                await asyncio.wait_for(self.call("shutdown", {}, grace), grace)
+        for escalation in (signal.SIGTERM, signal.SIGKILL):
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(asyncio.shield(self._exit_task), grace)
+                break
+            self._signal(escalation)
+        await self._exit_task
+
+    def _checked(self, convert: Callable[[dict[str, object]], _T], reply: dict[str, object]) -> _T:
+        """A reply payload converted by `convert`; a mismatch kills the worker."""
+        try:
+            return convert(reply)
+        except ProtocolViolation as exc:
+            self._kill_group()
+            error = WorkerProtocolError(f"the worker broke the protocol and was killed: {exc}")
+            if self._pipeline is not None:
+                self._pipeline.fail(error)
+            raise error from exc
+
+    def _signal(self, signum: signal.Signals) -> None:
+        """Signal the worker's process group while the worker has not been reaped."""
+        if self._proc is not None and self._proc.returncode is None:
+            with contextlib.suppress(ProcessLookupError, PermissionError):
+                os.killpg(self._proc.pid, signum)
+
+    def _kill_group(self) -> None:
+        """SIGKILL the worker's process group (it and whatever user code started)."""
+        self._signal(signal.SIGKILL)
+
+    def _on_closed(self) -> None:
+        """The worker closed its channel: it is exiting, or gets killed after a short grace."""
+        if self._reaper is None:
+            self._reaper = asyncio.get_running_loop().call_later(_EXIT_GRACE, self._kill_group)
+
+    def _on_stderr(self) -> None:
+        """Keep the last few KiB the worker wrote to its stderr, for crash messages."""
+        if self._stderr is None:
+            return
+        try:
+            data = os.read(self._stderr, 65536)
+        except BlockingIOError:
+            return
+        except OSError:
+            data = b""
+        if not data:
+            self._close_stderr()
+            return
+        self._stderr_tail += data
+        del self._stderr_tail[:-_STDERR_TAIL]
+
+    def _close_stderr(self) -> None:
+        """Stop following the worker's stderr."""
+        if self._stderr is not None:
+            asyncio.get_running_loop().remove_reader(self._stderr)
+            os.close(self._stderr)
+            self._stderr = None
+
+    async def _watch_exit(self) -> None:
+        """When the worker exits: take its last replies, then fail what is still in flight."""
+        assert self._proc is not None and self._pipeline is not None
+        returncode = await self._proc.wait()
+        if self._reaper is not None:
+            self._reaper.cancel()
+        with contextlib.suppress(ProcessLookupError, PermissionError):
+            os.killpg(self._proc.pid, signal.SIGKILL)  # what user code left running in the group
+        self._pipeline.receive()
+        for _ in range(64):
+            if self._stderr is None:
+                break
+            self._on_stderr()
+        message = exit_description(self._proc.pid, returncode, bytes(self._stderr_tail))
+        self._pipeline.fail(crashed(message, never_started=False))
+        self._close_stderr()
+
+
+def _member(payload: dict[str, object], key: str, kind: type[_T]) -> _T:
+    """A reply member of an exact type, or ProtocolViolation."""
+    value = payload.get(key)
+    if type(value) is not kind:
+        raise ProtocolViolation(f"{key} must be {kind.__name__}")
+    return value

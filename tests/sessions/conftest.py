@@ -1,0 +1,18 @@
+"""Each sessions test leaves the shared server without open sessions."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import pytest
+
+from tests.harness import Server
+
+
+@pytest.fixture(autouse=True)
+def close_every_session(server: Server, admin_token: str) -> Iterator[None]:
+    """After the test, an Owner closes every session on the shared server."""
+    yield
+    with server.client(admin_token) as client:
+        for session in client.get("/sessions").json():
+            client.delete(f"/sessions/{session['id']}/force")

@@ -199,3 +199,16 @@ def test_runtime_type_defaults_to_python_and_close(server: Server, admin_token: 
         forced = client.post("/sessions", json={}).json()["sessionId"]
         assert client.delete(f"/sessions/{forced}/force").status_code == 200
         assert session not in {item["id"] for item in client.get("/sessions").json()}
+
+
+def test_idle_sessions_are_closed(start_server: object) -> None:
+    server = start_server(O16N_SESSION_IDLE_SECONDS="1")  # type: ignore[operator]
+    with server.client(server.token()) as client:
+        session = _session(client)
+        deadline = time.monotonic() + 30
+        listed = True
+        while listed and time.monotonic() < deadline:
+            time.sleep(0.2)
+            listed = session in {item["id"] for item in client.get("/sessions").json()}
+        assert not listed
+        assert client.post(f"/sessions/{session}/execute", json={"code": ""}).status_code == 404

@@ -199,3 +199,31 @@ def test_session_caps(start_server: object) -> None:
             response = third.post("/sessions", json={})
             assert response.status_code == 503
             assert "maximum" in response.json()["message"]
+
+
+def test_workers_run_unprivileged_when_the_server_is_root(server: Server, admin_token: str) -> None:
+    with server.client(admin_token) as client:
+        session = _session(client)
+        [uid] = _run(client, session, "import os\nuid = os.getuid()", ["uid"])
+    if os.geteuid() == 0:
+        assert uid != 0
+    else:
+        assert uid == os.geteuid()
+
+
+def test_a_blob_shared_by_two_snapshots_outlives_one_of_them(
+    server: Server, admin_token: str
+) -> None:
+    with server.client(admin_token) as client:
+        session = _session(client)
+        _run(client, session, "same = list(range(10))", [])
+        first = client.post(f"/sessions/{session}/snapshot", json={}).json()["snapshotId"]
+        second = client.post(f"/sessions/{session}/snapshot", json={}).json()["snapshotId"]
+        sizes = {item["id"]: item["contentSize"] for item in client.get("/snapshots").json()}
+        assert sizes[first] == sizes[second]
+        content = client.get(f"/snapshots/{first}").content
+        assert client.get(f"/snapshots/{second}").content == content, "same content, one blob"
+        assert client.delete(f"/snapshots/{first}").status_code == 200
+        kept = client.get(f"/snapshots/{second}")
+        assert kept.status_code == 200
+        assert kept.content == content

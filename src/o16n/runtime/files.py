@@ -143,14 +143,28 @@ def delete(root: int, name: str) -> None:
         raise FileNotFoundError(f"no file named {name!r}") from exc
 
 
+_EPOCH = (1980, 1, 1, 0, 0, 0)
+
+
 def pack(workspace: bytes, root: int) -> bytes:
-    """A zip archive of a workspace blob and every file of the working directory."""
+    """A zip archive of a workspace blob and every file of the working directory.
+
+    Entries carry a fixed timestamp, so the same content packs to the same bytes (and the
+    content-addressed blob store keeps it once).
+    """
     buffer = io.BytesIO()
     with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED, compresslevel=1) as archive:
-        archive.writestr(WORKSPACE_ENTRY, workspace)
+        archive.writestr(_entry(WORKSPACE_ENTRY), workspace)
         for name in names(root):
-            archive.writestr(FILES_PREFIX + name, read(root, name))
+            archive.writestr(_entry(FILES_PREFIX + name), read(root, name))
     return buffer.getvalue()
+
+
+def _entry(name: str) -> zipfile.ZipInfo:
+    entry = zipfile.ZipInfo(name, date_time=_EPOCH)
+    entry.compress_type = zipfile.ZIP_DEFLATED
+    entry.external_attr = 0o600 << 16
+    return entry
 
 
 def unpack(data: bytes) -> tuple[bytes, dict[str, bytes]]:

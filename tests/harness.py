@@ -30,6 +30,7 @@ class Server:
     url: str = ""
     log_path: Path | None = None
     without_env: tuple[str, ...] = ()
+    launcher: list[str] = field(default_factory=list)
 
     def start(self) -> Server:
         """Start the server and wait until /health answers (bounded)."""
@@ -45,7 +46,7 @@ class Server:
         command = [sys.executable, "-m", "o16n", "serve", "--data-dir", str(self.data_dir)]
         with open(self.log_path, "ab") as log:
             self.process = subprocess.Popen(
-                [*command, "--fd", str(listener.fileno())],
+                [*self.launcher, *command, "--fd", str(listener.fileno())],
                 pass_fds=[listener.fileno()],
                 env=environment,
                 stdout=log,

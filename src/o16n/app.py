@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import os
 from collections.abc import AsyncIterator, Callable, Iterator
 from contextlib import asynccontextmanager, contextmanager
 from dataclasses import dataclass
@@ -19,12 +20,15 @@ from o16n.blobs.local import LocalBlobs
 from o16n.domain.accounts import Accounts, TokenPolicy
 from o16n.domain.authentication import Authenticator
 from o16n.domain.models import Role
+from o16n.domain.services import Services
 from o16n.domain.sessions import SessionLimits, Sessions
 from o16n.domain.snapshots import Snapshots
 from o16n.domain.status import Detail, Health, StatusReporter
 from o16n.ids import new_secret
+from o16n.runtime.configuration import PoolConfig
 from o16n.runtime.interpreters import LocalInterpreters, WorkerConfig
 from o16n.runtime.limits import WorkerLimits
+from o16n.runtime.pool import ServicePools
 from o16n.settings import Settings
 from o16n.store import schema
 from o16n.store.engine import SqlStore, open_engine
@@ -94,18 +98,38 @@ def bootstrap(settings: Settings) -> FirstStart:
         return FirstStart(True, None if configured else password)
 
 
+def _worker_limits(settings: Settings) -> WorkerLimits:
+    return WorkerLimits(
+        memory_bytes=settings.worker_memory_bytes or None,
+        cpu_seconds=settings.worker_cpu_seconds or None,
+        open_files=settings.worker_open_files or None,
+        user=settings.worker_user or None,
+    )
+
+
 def _worker_config(settings: Settings) -> WorkerConfig:
     return WorkerConfig(
         root=settings.data_dir / "workers",
-        limits=WorkerLimits(
-            memory_bytes=settings.worker_memory_bytes or None,
-            cpu_seconds=settings.worker_cpu_seconds or None,
-            open_files=settings.worker_open_files or None,
-            user=settings.worker_user or None,
-        ),
+        limits=_worker_limits(settings),
         start_seconds=settings.worker_start_seconds,
         call_seconds=settings.execute_timeout_seconds,
     )
+
+
+def _service_pools(settings: Settings, snapshots: Snapshots) -> ServicePools:
+    config = PoolConfig(
+        root=settings.data_dir / "workers",
+        limits=_worker_limits(settings),
+        start_seconds=settings.worker_start_seconds,
+        call_seconds=settings.service_timeout_seconds,
+        prepare_seconds=settings.service_timeout_seconds,
+        depth=settings.pool_pipeline_depth,
+        max_workers=settings.pool_max_workers or os.cpu_count() or 1,
+        max_queue=settings.pool_max_queue,
+        idle_seconds=settings.pool_idle_seconds,
+        blank=settings.pool_blank_workers,
+    )
+    return ServicePools(config, snapshots.content_of)
 
 
 def _sessions(settings: Settings, snapshots: Snapshots) -> Sessions:
@@ -150,6 +174,8 @@ def create_app(settings: Settings) -> Starlette:
             signer = signer_for(settings)
             snapshots = Snapshots(store, LocalBlobs(settings.data_dir / "blobs"))
             sessions = _sessions(settings, snapshots)
+            pools = _service_pools(settings, snapshots)
+            services = Services(store, snapshots, pools, settings.service_cache_seconds)
             app.state.services = ApiServices(
                 accounts=accounts_for(settings, store, signer),
                 authenticator=Authenticator(store, signer, settings.auth_cache_seconds),
@@ -158,6 +184,7 @@ def create_app(settings: Settings) -> Starlette:
                 ),
                 sessions=sessions,
                 snapshots=snapshots,
+                services=services,
                 limits=Limits(settings.max_json_bytes, settings.max_upload_bytes),
             )
             every = min(60.0, settings.session_idle_seconds / 2)
@@ -167,6 +194,6 @@ def create_app(settings: Settings) -> Starlette:
                 yield
             finally:
                 culler.cancel()
-                await sessions.close_all()
+                await asyncio.gather(sessions.close_all(), pools.close())
 
     return build_asgi(lifespan)

@@ -102,11 +102,23 @@ class UserNotFound(NotFound):
     code = "user_not_found"
 
 
+class ServiceNotFound(NotFound):
+    """No web service of that name and version."""
+
+    code = "service_not_found"
+
+
 class Conflict(O16nError):
     """The resource already exists."""
 
     code = "conflict"
     status = HTTPStatus.CONFLICT
+
+
+class ServiceExists(Conflict):
+    """A web service of that name and version is already published."""
+
+    code = "service_exists"
 
 
 class UserExists(Conflict):
@@ -167,6 +179,10 @@ class CapacityExceeded(O16nError):
 
     code = "capacity_exceeded"
     status = HTTPStatus.SERVICE_UNAVAILABLE
+
+    def __init__(self, message: str, *, retry_after: int = 1) -> None:
+        super().__init__(message)
+        self.retry_after = retry_after
 
 
 def all_error_types() -> dict[str, type[O16nError]]:

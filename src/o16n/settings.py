@@ -77,6 +77,27 @@ class Settings(BaseSettings):
     )
     max_sessions_per_user: int = Field(default=10, ge=1, description="Open sessions per user.")
     max_sessions: int = Field(default=100, ge=1, description="Open sessions on this server.")
+    service_timeout_seconds: float = Field(
+        default=600.0, gt=0, description="Wall-clock deadline of one service call."
+    )
+    service_cache_seconds: float = Field(
+        default=5.0, ge=0, description="How long another node's patch may take to be seen."
+    )
+    pool_max_workers: int = Field(
+        default=0, ge=0, description="Workers per version without a dedicated pool (0: cores)."
+    )
+    pool_pipeline_depth: int = Field(
+        default=8, ge=1, description="Calls in flight per worker (pipelining)."
+    )
+    pool_max_queue: int = Field(
+        default=1000, ge=1, description="Calls waiting per version before 503."
+    )
+    pool_idle_seconds: float = Field(
+        default=300.0, gt=0, description="Idle versions release their surplus workers."
+    )
+    pool_blank_workers: int = Field(
+        default=2, ge=0, description="Pre-started interpreters kept ready for any version."
+    )
 
     @property
     def effective_database_url(self) -> str:

@@ -7,13 +7,17 @@ import contextlib
 import os
 import subprocess
 import sys
-from collections.abc import Callable, Coroutine, Iterator
+from collections.abc import AsyncIterator, Callable, Coroutine, Iterator, Sequence
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, Protocol, TypeVar
 
 import pytest
 
+from o16n.domain.models import Parameter, ParameterType, ServiceVersion
+from o16n.runtime.configuration import PoolConfig
 from o16n.runtime.limits import WorkerLimits
+from o16n.runtime.pool import ServicePools
 from o16n.runtime.process import WorkerProcess
 
 T = TypeVar("T")
@@ -82,3 +86,73 @@ def spawn(open_tmp_path: Path) -> Iterator[Spawner]:
         if worker.returncode is None and worker.pid is not None:
             with contextlib.suppress(ProcessLookupError):
                 os.killpg(worker.pid, 9)
+
+
+def make_service(
+    code: str,
+    *,
+    init: str | None = None,
+    inputs: Sequence[tuple[str, str]] = (),
+    outputs: Sequence[tuple[str, str]] = (),
+    files: Sequence[str] = (),
+    blobs: Sequence[str] = (),
+    name: str = "svc",
+    version: str = "v1",
+    revision: int = 1,
+) -> ServiceVersion:
+    """A published version as the domain hands it to the runtime."""
+    moment = datetime.now(UTC)
+    return ServiceVersion(
+        name=name,
+        version=version,
+        revision=revision,
+        code=code,
+        init_code=init,
+        description=None,
+        operation_id=None,
+        inputs=tuple(Parameter(n, ParameterType(t)) for n, t in inputs),
+        outputs=tuple(Parameter(n, ParameterType(t)) for n, t in outputs),
+        output_file_names=tuple(files),
+        runtime_type="Python",
+        snapshot_id=None,
+        blob_ids=tuple(blobs),
+        publisher_id=None,
+        publisher_name="tester",
+        created_at=moment,
+        updated_at=moment,
+        source_session_id=None,
+    )
+
+
+ConfigMaker = Callable[..., PoolConfig]
+
+
+@pytest.fixture
+def pool_config(open_tmp_path: Path) -> ConfigMaker:
+    """PoolConfig under a temporary folder: no blank workers, short deadlines unless told."""
+
+    def make(**options: Any) -> PoolConfig:
+        defaults: dict[str, Any] = {
+            "root": open_tmp_path / "pools",
+            "limits": WorkerLimits(user=WORKER_USER),
+            "start_seconds": 20.0,
+            "call_seconds": 10.0,
+            "prepare_seconds": 20.0,
+            "blank": 0,
+            "preload": (),
+        }
+        return PoolConfig(**(defaults | options))
+
+    return make
+
+
+@contextlib.asynccontextmanager
+async def open_pools(
+    config: PoolConfig, blobs: dict[str, bytes] | None = None
+) -> AsyncIterator[ServicePools]:
+    """ServicePools that are closed when the block ends, however it ends."""
+    pools = ServicePools(config, (blobs or {}).__getitem__)
+    try:
+        yield pools
+    finally:
+        await pools.close()

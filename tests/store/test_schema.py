@@ -83,3 +83,19 @@ def test_upgrade_of_a_current_database_is_a_no_op(tmp_path: Path) -> None:
     again = run_o16n("db", "upgrade", "--data-dir", str(data_dir))
     assert again.returncode == 0, again.stderr
     assert _revision(data_dir / "o16n.db") == head
+
+
+def test_migrated_schema_matches_the_table_definitions(tmp_path: Path) -> None:
+    from alembic.autogenerate import compare_metadata
+    from alembic.runtime.migration import MigrationContext
+    from sqlalchemy import create_engine
+
+    from o16n.store import schema
+    from o16n.store.tables import metadata
+
+    engine = create_engine(f"sqlite:///{tmp_path / 'fresh.db'}")
+    schema.upgrade(engine)
+    with engine.connect() as connection:
+        differences = compare_metadata(MigrationContext.configure(connection), metadata)
+    engine.dispose()
+    assert differences == []

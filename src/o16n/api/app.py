@@ -16,7 +16,17 @@ from o16n.api.errors import error_response
 from o16n.api.middleware import RequestContextMiddleware, request_id_of
 from o16n.api.openapi import core_document
 from o16n.api.operation import Operation
-from o16n.api.routes import docs, files, login, sessions, snapshots, status, workspace
+from o16n.api.routes import (
+    consume,
+    docs,
+    files,
+    login,
+    services,
+    sessions,
+    snapshots,
+    status,
+    workspace,
+)
 from o16n.errors import InvalidInput, MethodNotAllowed, NotFound, O16nError
 
 
@@ -29,6 +39,8 @@ def operations() -> tuple[Operation, ...]:
         + workspace.OPERATIONS
         + files.OPERATIONS
         + snapshots.OPERATIONS
+        + services.OPERATIONS
+        + consume.OPERATIONS
     )
     document = core_document(core, __version__)
     return core + docs.operations(lambda: document)

@@ -6,6 +6,7 @@ from dataclasses import dataclass
 
 from o16n.domain.accounts import Accounts
 from o16n.domain.authentication import Authenticator
+from o16n.domain.services import Services
 from o16n.domain.sessions import Sessions
 from o16n.domain.snapshots import Snapshots
 from o16n.domain.status import StatusReporter
@@ -28,4 +29,5 @@ class ApiServices:
     status: StatusReporter
     sessions: Sessions
     snapshots: Snapshots
+    services: Services
     limits: Limits

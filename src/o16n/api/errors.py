@@ -6,7 +6,13 @@ from http import HTTPStatus
 
 from starlette.responses import JSONResponse
 
-from o16n.errors import InternalError, MethodNotAllowed, O16nError, TooManyAttempts
+from o16n.errors import (
+    CapacityExceeded,
+    InternalError,
+    MethodNotAllowed,
+    O16nError,
+    TooManyAttempts,
+)
 
 REQUEST_ID_HEADER = "X-Request-Id"
 
@@ -28,7 +34,7 @@ def error_body(error: O16nError, request_id: str) -> dict[str, object]:
 def error_response(error: O16nError, request_id: str) -> JSONResponse:
     """The JSON response for `error`, with Retry-After where it applies."""
     headers = {REQUEST_ID_HEADER: request_id}
-    if isinstance(error, TooManyAttempts):
+    if isinstance(error, TooManyAttempts | CapacityExceeded):
         headers["Retry-After"] = str(error.retry_after)
     if isinstance(error, MethodNotAllowed):
         headers["Allow"] = ", ".join(error.allowed)

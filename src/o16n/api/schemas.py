@@ -145,3 +145,60 @@ class SnapshotInfo(WireModel):
     owner: str
     creationTime: str  # noqa: N815 - wire name
     contentSize: int  # noqa: N815 - wire name
+
+
+class ParameterDefinition(WireModel):
+    """A declared input or output: a name and one of ML Server's types."""
+
+    name: str = Field(max_length=256)
+    type: str = Field(max_length=64)
+
+
+class PublishWebServiceRequest(WireModel):
+    """Publish (code required) and patch (any subset) of a Python web service."""
+
+    code: str | None = None
+    initCode: str | None = None  # noqa: N815 - wire name
+    snapshotId: str | None = None  # noqa: N815 - wire name
+    description: str | None = None
+    operationId: str | None = Field(default=None, max_length=128)  # noqa: N815 - wire name
+    inputParameterDefinitions: list[ParameterDefinition] | None = None  # noqa: N815
+    outputParameterDefinitions: list[ParameterDefinition] | None = None  # noqa: N815
+    outputFileNames: list[str] | None = None  # noqa: N815 - wire name
+    runtimeType: str | None = None  # noqa: N815 - wire name
+
+
+class WebService(WireModel):
+    """One version of a web service, as the list and get routes show it."""
+
+    name: str
+    version: str
+    versionPublishedBy: str  # noqa: N815 - wire name
+    creationTime: str  # noqa: N815 - wire name
+    updateTime: str  # noqa: N815 - wire name
+    snapshotId: str | None  # noqa: N815 - wire name
+    runtimeType: str  # noqa: N815 - wire name
+    initCode: str | None  # noqa: N815 - wire name
+    code: str | None
+    description: str | None
+    operationId: str | None  # noqa: N815 - wire name
+    inputParameterDefinitions: list[ParameterDefinition]  # noqa: N815 - wire name
+    outputParameterDefinitions: list[ParameterDefinition]  # noqa: N815 - wire name
+    outputFileNames: list[str]  # noqa: N815 - wire name
+    myPermissionOnService: str  # noqa: N815 - wire name
+    sourceSessionId: str | None  # noqa: N815 - wire name (o16n lineage)
+    revision: int
+
+
+class CreateOrUpdateServicePoolRequest(WireModel):
+    """POST /services/{name}/{version}/pool."""
+
+    InitialPoolSize: int = Field(default=0, ge=0)
+    MaxPoolSize: int = Field(default=1, ge=0)
+
+
+class ServicePoolStatus(WireModel):
+    """A version's dedicated pool on one compute node."""
+
+    computeNodeEndpoint: str  # noqa: N815 - wire name
+    status: str

@@ -139,3 +139,84 @@ class Snapshot:
     created_at: datetime
     content_size: int
     blob_id: str
+    session_id: str | None
+
+
+class ParameterType(enum.StrEnum):
+    """ML Server's parameter types (reference §15)."""
+
+    INTEGER = "integer"
+    NUMERIC = "numeric"
+    CHARACTER = "character"
+    LOGICAL = "logical"
+    VECTOR = "vector"
+    MATRIX = "matrix"
+    DATA_FRAME = "data.frame"
+
+    @classmethod
+    def parse(cls, text: str) -> ParameterType:
+        """The type named `text`; `string` is accepted as `character` (the seed uses it)."""
+        if text == "string":
+            return cls.CHARACTER
+        return cls(text)
+
+
+@dataclass(frozen=True)
+class Parameter:
+    """A declared input or output of a service."""
+
+    name: str
+    type: ParameterType
+
+
+@dataclass(frozen=True)
+class ServiceVersion:
+    """One published version of a Python web service."""
+
+    name: str
+    version: str
+    revision: int
+    code: str
+    init_code: str | None
+    description: str | None
+    operation_id: str | None
+    inputs: tuple[Parameter, ...]
+    outputs: tuple[Parameter, ...]
+    output_file_names: tuple[str, ...]
+    runtime_type: str
+    snapshot_id: str | None
+    blob_ids: tuple[str, ...]
+    publisher_id: UserId | None
+    publisher_name: str
+    created_at: datetime
+    updated_at: datetime
+    source_session_id: str | None
+
+
+@dataclass(frozen=True)
+class ConsumeResult:
+    """What one call of a service produced (outputs already encoded as JSON)."""
+
+    success: bool
+    error_message: str
+    console_output: str
+    outputs: dict[str, JsonValue]
+    output_files: dict[str, bytes | None]
+    changed_files: list[str]
+
+
+@dataclass(frozen=True)
+class PoolSize:
+    """Requested size of a version's dedicated pool."""
+
+    initial: int
+    maximum: int
+
+
+@dataclass(frozen=True)
+class PoolState:
+    """What a version's pool looks like now: `Success` (ready), `Pending` or `NotFound`."""
+
+    status: str
+    workers: int
+    busy: int

@@ -8,10 +8,14 @@ from typing import Protocol
 
 from o16n.domain.models import (
     AccessClaims,
+    ConsumeResult,
     ExecutionResult,
     JsonValue,
+    PoolSize,
+    PoolState,
     RefreshToken,
     Role,
+    ServiceVersion,
     Snapshot,
     StoredCredentials,
     TokenFamily,
@@ -105,6 +109,10 @@ class UnitOfWork(Protocol):
     def snapshots(self) -> SnapshotRepository:
         """Snapshot metadata."""
 
+    @property
+    def services(self) -> ServiceRepository:
+        """Web-service versions."""
+
 
 class MetadataStore(Protocol):
     """The metadata database: opens units of work and reports its health."""
@@ -156,6 +164,28 @@ class SnapshotRepository(Protocol):
 
     def blob_in_use(self, blob_id: str) -> bool:
         """Whether any row (snapshot or service) still refers to a blob."""
+
+
+class ServiceRepository(Protocol):
+    """Web-service versions."""
+
+    def add(self, service: ServiceVersion) -> None:
+        """Insert a new version; ServiceExists when name and version are taken."""
+
+    def get(self, name: str, version: str) -> ServiceVersion | None:
+        """One version, or None."""
+
+    def versions(self, name: str) -> list[ServiceVersion]:
+        """Every version of `name`, in publish order."""
+
+    def all(self) -> list[ServiceVersion]:
+        """Every version of every service, by name then publish order."""
+
+    def replace(self, service: ServiceVersion) -> None:
+        """Overwrite a version's fields and contents."""
+
+    def remove(self, name: str, version: str) -> None:
+        """Delete a version."""
 
 
 class BlobStore(Protocol):
@@ -225,3 +255,24 @@ class InterpreterFactory(Protocol):
 
     async def start(self, label: str) -> Interpreter:
         """A new, ready interpreter; `label` names its working directory."""
+
+
+class ServiceRuntime(Protocol):
+    """Runs service versions in pools of pre-warmed interpreters.
+
+    A version is prepared once per interpreter (snapshot restored, `init_code` run, `code`
+    compiled); each call starts from that post-init state. `revision` changes on every patch,
+    so interpreters prepared for an older revision are drained and replaced.
+    """
+
+    async def consume(self, service: ServiceVersion, inputs: dict[str, JsonValue]) -> ConsumeResult:
+        """One call: inputs already validated against `service.inputs`."""
+
+    async def set_pool(self, service: ServiceVersion, size: PoolSize) -> None:
+        """Create or resize the version's dedicated pool (warming in the background)."""
+
+    def pool_state(self, service: ServiceVersion) -> PoolState:
+        """The dedicated pool's state."""
+
+    async def drop(self, name: str, version: str) -> None:
+        """Drain and stop every interpreter of a version (after patch or delete)."""

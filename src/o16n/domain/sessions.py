@@ -196,7 +196,7 @@ class Sessions:
     async def snapshot(self, user: Principal, session_id: str, name: str | None) -> str:
         """Save the session's workspace and files as a new snapshot; returns its id."""
         archive = await self._run(self._get(user, session_id), lambda it: it.snapshot())
-        return self._snapshots.save(user, name, archive).id
+        return self._snapshots.save(user, name, archive, session_id).id
 
     async def load_snapshot(self, user: Principal, session_id: str, snapshot_id: str) -> None:
         """Merge one of the caller's snapshots into the session."""

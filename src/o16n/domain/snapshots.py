@@ -15,8 +15,10 @@ class Snapshots:
         self._store = store
         self._blobs = blobs
 
-    def save(self, owner: Principal, name: str | None, archive: bytes) -> Snapshot:
-        """Store `archive` (blob first, then the row that points to it)."""
+    def save(
+        self, owner: Principal, name: str | None, archive: bytes, session_id: str | None
+    ) -> Snapshot:
+        """Store `archive` taken from a session (blob first, then the row that points to it)."""
         blob_id = self._blobs.put(archive)
         snapshot = Snapshot(
             id=SnapshotId(new_guid()),
@@ -26,6 +28,7 @@ class Snapshots:
             created_at=now(),
             content_size=len(archive),
             blob_id=blob_id,
+            session_id=session_id,
         )
         with self._store.unit_of_work() as uow:
             uow.snapshots.add(snapshot)
@@ -53,6 +56,16 @@ class Snapshots:
         snapshot = self.get(owner, snapshot_id)
         with self._store.unit_of_work() as uow:
             uow.snapshots.remove(snapshot.id)
-            orphaned = not uow.snapshots.blob_in_use(snapshot.blob_id)
-        if orphaned:
-            self._blobs.delete(snapshot.blob_id)
+        self.release((snapshot.blob_id,))
+
+    def release(self, blob_ids: tuple[str, ...]) -> None:
+        """Delete those of `blob_ids` that no snapshot or service refers to any more."""
+        for blob_id in blob_ids:
+            with self._store.unit_of_work() as uow:
+                orphaned = not uow.snapshots.blob_in_use(blob_id)
+            if orphaned:
+                self._blobs.delete(blob_id)
+
+    def content_of(self, blob_id: str) -> bytes:
+        """The stored content of a snapshot or service blob (for the runtime)."""
+        return self._blobs.get(blob_id)

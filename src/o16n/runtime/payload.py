@@ -38,3 +38,11 @@ def variable_name(name: object) -> str:
     if type(name) is not str or not name.isidentifier() or name.startswith("__"):
         raise RequestError("invalid_input", f"{name!r} is not a usable variable name")
     return name
+
+
+def strings(payload: dict[str, object], key: str) -> list[str]:
+    """A payload member that must be a list of str, else bad_request."""
+    value = member(payload, key, list)
+    if not all(type(item) is str for item in value):
+        raise RequestError("bad_request", f"{key} must be a list of strings")
+    return value

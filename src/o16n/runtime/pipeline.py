@@ -63,9 +63,17 @@ def crashed(message: str, *, never_started: bool) -> WorkerCrashed:
 
 
 def reply_error(text: str) -> O16nError:
-    """The o16n error for a worker's `"<code>: <message>"` error reply."""
+    """The o16n error for a worker's `"<code>: <message>"` error reply (see `reply_code`)."""
     code, _, message = text.partition(": ")
-    return _ERRORS.get(code, WorkerError)(message or text)
+    error = _ERRORS.get(code, WorkerError)(message or text)
+    error.reply_code = code  # type: ignore[attr-defined]
+    return error
+
+
+def reply_code(error: BaseException) -> str | None:
+    """The worker's own code (`init_failed`, `unpickle_failed`...) of an error reply, if any."""
+    code = getattr(error, "reply_code", None)
+    return code if isinstance(code, str) else None
 
 
 @dataclass(slots=True)

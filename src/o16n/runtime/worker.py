@@ -36,6 +36,7 @@ from o16n.runtime.protocol import (
     Reply,
     Request,
 )
+from o16n.runtime.service import ServiceHost
 from o16n.runtime.values import encode_value
 
 _SOURCES_KEPT = 200
@@ -67,6 +68,7 @@ class Session:
             **Directory(root).handlers(),
             "snapshot_save": self.snapshot_save,
             "snapshot_load": self.snapshot_load,
+            **ServiceHost(self.namespace, root).handlers(),
         }
 
     def on_interrupt(self, signum: int, frame: FrameType | None) -> None:

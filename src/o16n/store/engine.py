@@ -11,6 +11,7 @@ from sqlalchemy import Connection, Engine, create_engine, event, text
 from sqlalchemy.engine import make_url
 
 from o16n.store.login_failures import SqlLoginFailures
+from o16n.store.services import SqlServices
 from o16n.store.snapshots import SqlSnapshots
 from o16n.store.tokens import SqlTokens
 from o16n.store.users import SqlUsers
@@ -49,6 +50,7 @@ class SqlUnitOfWork:
     tokens: SqlTokens
     login_failures: SqlLoginFailures
     snapshots: SqlSnapshots
+    services: SqlServices
 
 
 class SqlStore:
@@ -66,6 +68,7 @@ class SqlStore:
                 tokens=SqlTokens(connection),
                 login_failures=SqlLoginFailures(connection),
                 snapshots=SqlSnapshots(connection),
+                services=SqlServices(connection),
             )
 
     @property

@@ -6,7 +6,7 @@ from sqlalchemy import Connection, Row, delete, exists, insert, select
 
 from o16n.domain.models import Snapshot
 from o16n.ids import SnapshotId, UserId
-from o16n.store.tables import snapshots, users
+from o16n.store.tables import service_blobs, snapshots, users
 
 
 def _snapshot(row: Row[tuple[object, ...]]) -> Snapshot:
@@ -19,6 +19,7 @@ def _snapshot(row: Row[tuple[object, ...]]) -> Snapshot:
         created_at=mapping["created_at"],
         content_size=mapping["content_size"],
         blob_id=mapping["blob_id"],
+        session_id=mapping["session_id"],
     )
 
 
@@ -40,6 +41,7 @@ class SqlSnapshots:
             "created_at": snapshot.created_at,
             "content_size": snapshot.content_size,
             "blob_id": snapshot.blob_id,
+            "session_id": snapshot.session_id,
         }
         self._connection.execute(insert(snapshots).values(values))
 
@@ -60,6 +62,8 @@ class SqlSnapshots:
         self._connection.execute(delete(snapshots).where(snapshots.c.id == snapshot_id))
 
     def blob_in_use(self, blob_id: str) -> bool:
-        """Whether any snapshot row still refers to the blob."""
-        statement = select(exists().where(snapshots.c.blob_id == blob_id))
-        return bool(self._connection.execute(statement).scalar())
+        """Whether any snapshot or service still refers to the blob."""
+        for column in (snapshots.c.blob_id, service_blobs.c.blob_id):
+            if self._connection.execute(select(exists().where(column == blob_id))).scalar():
+                return True
+        return False

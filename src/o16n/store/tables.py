@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 
 from sqlalchemy import (
+    JSON,
     Boolean,
     Column,
     DateTime,
@@ -13,8 +14,11 @@ from sqlalchemy import (
     Index,
     Integer,
     MetaData,
+    PrimaryKeyConstraint,
     String,
     Table,
+    Text,
+    UniqueConstraint,
 )
 from sqlalchemy.types import TypeDecorator
 
@@ -102,6 +106,41 @@ snapshots = Table(
     Column("created_at", UtcDateTime(), nullable=False),
     Column("content_size", Integer, nullable=False),
     Column("blob_id", String(64), nullable=False),
+    Column("session_id", String(36), nullable=True),
     Index("ix_snapshots_owner_id", "owner_id"),
     Index("ix_snapshots_blob_id", "blob_id"),
+)
+
+services = Table(
+    "services",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("name", String(128), nullable=False),
+    Column("version", String(128), nullable=False),
+    Column("revision", Integer, nullable=False),
+    Column("code", Text, nullable=False),
+    Column("init_code", Text, nullable=True),
+    Column("description", Text, nullable=True),
+    Column("operation_id", String(128), nullable=True),
+    Column("inputs", JSON, nullable=False),
+    Column("outputs", JSON, nullable=False),
+    Column("output_file_names", JSON, nullable=False),
+    Column("runtime_type", String(16), nullable=False),
+    Column("snapshot_id", String(36), nullable=True),
+    Column("publisher_id", String(36), ForeignKey("users.id", ondelete="SET NULL"), nullable=True),
+    Column("publisher_name", String(64), nullable=False),
+    Column("created_at", UtcDateTime(), nullable=False),
+    Column("updated_at", UtcDateTime(), nullable=False),
+    Column("source_session_id", String(36), nullable=True),
+    UniqueConstraint("name", "version", name="uq_services_name_version"),
+)
+
+service_blobs = Table(
+    "service_blobs",
+    metadata,
+    Column("service_id", Integer, ForeignKey("services.id", ondelete="CASCADE"), nullable=False),
+    Column("position", Integer, nullable=False),
+    Column("blob_id", String(64), nullable=False),
+    PrimaryKeyConstraint("service_id", "position", name="pk_service_blobs"),
+    Index("ix_service_blobs_blob_id", "blob_id"),
 )

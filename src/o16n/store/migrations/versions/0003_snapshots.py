@@ -25,6 +25,7 @@ def upgrade() -> None:
         sa.Column("created_at", UtcDateTime(), nullable=False),
         sa.Column("content_size", sa.Integer(), nullable=False),
         sa.Column("blob_id", sa.String(64), nullable=False),
+        sa.Column("session_id", sa.String(36), nullable=True),
         sa.ForeignKeyConstraint(
             ["owner_id"], ["users.id"], name="fk_snapshots_owner_id_users", ondelete="CASCADE"
         ),

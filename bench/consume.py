@@ -1,0 +1,187 @@
+"""Consuming the seed's iris SVC: o16n against an in-process Starlette baseline, same run.
+
+W1 sends one row per call, W2 1,000 rows. Every server process (o16n's web process and its
+workers, or the baseline) is pinned to core 0 with taskset; wrk sends the load from core 1,
+to 127.0.0.1 only, for a bounded time. Needs `wrk` (Debian package `wrk`).
+
+Run: .venv/bin/python -m bench.consume [--seconds 10] [--connections 16]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import re
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+from dataclasses import dataclass
+
+import httpx
+import numpy as np
+from sklearn import datasets
+from tests.harness import Server, traversable_tmp_dir
+
+SERVER_CORE, LOAD_CORE = "0", "1"
+INIT = (
+    "from sklearn import datasets, svm\n"
+    "iris = datasets.load_iris()\n"
+    "clf = svm.SVC().fit(iris.data, iris.target)"
+)
+W1_CODE = "import numpy as np\nresult = int(clf.predict(np.array(flower_data).reshape(1, -1))[0])"
+W2_CODE = "result = clf.predict(rows)"
+
+
+@dataclass(frozen=True)
+class Figures:
+    """What wrk measured for one target."""
+
+    rps: float
+    p50_ms: float
+    p99_ms: float
+
+
+def _ms(text: str) -> float:
+    number, unit = re.match(r"([\d.]+)(\w+)", text).groups()  # type: ignore[union-attr]
+    return float(number) * {"us": 1e-3, "ms": 1.0, "s": 1e3}[unit]
+
+
+def wrk(url: str, body: str, token: str | None, seconds: int, connections: int) -> Figures:
+    """Run wrk (pinned to the load core) with a POST body; parse requests/s, p50 and p99."""
+    headers = {"Content-Type": "application/json"}
+    if token:
+        headers["Authorization"] = f"Bearer {token}"
+    with tempfile.NamedTemporaryFile("w", suffix=".lua", delete=False) as script:
+        script.write(f'wrk.method = "POST"\nwrk.body = {json.dumps(body)}\n')
+        for name, value in headers.items():
+            script.write(f'wrk.headers["{name}"] = "{value}"\n')
+    command = [
+        "taskset",
+        "-c",
+        LOAD_CORE,
+        "wrk",
+        "-t1",
+        f"-c{connections}",
+        f"-d{seconds}s",
+        "--latency",
+        "-s",
+        script.name,
+        url,
+    ]
+    output = subprocess.run(command, capture_output=True, text=True, check=True).stdout
+    os.unlink(script.name)
+    if "Non-2xx" in output:
+        raise RuntimeError(f"wrk saw errors against {url}:\n{output}")
+    rps = float(re.search(r"Requests/sec:\s+([\d.]+)", output).group(1))  # type: ignore[union-attr]
+    p50 = _ms(re.search(r"50%\s+(\S+)", output).group(1))  # type: ignore[union-attr]
+    p99 = _ms(re.search(r"99%\s+(\S+)", output).group(1))  # type: ignore[union-attr]
+    return Figures(rps, p50, p99)
+
+
+def bodies() -> dict[str, tuple[str, str]]:
+    """Request bodies of W1 and W2: (o16n body, baseline body)."""
+    iris = datasets.load_iris()
+    row = iris.data[50].tolist()
+    rows = np.resize(iris.data, (1000, 4)).tolist()
+    return {
+        "W1": (json.dumps({"flower_data": row}), json.dumps({"flower_data": row})),
+        "W2": (json.dumps({"rows": rows}), json.dumps({"rows": rows})),
+    }
+
+
+def publish(server: Server, token: str) -> None:
+    """Publish W1 and W2 as services and warm them."""
+    definitions = {
+        "W1": ("flower_data", "vector", "integer", W1_CODE),
+        "W2": ("rows", "matrix", "vector", W2_CODE),
+    }
+    with server.client(token) as client:
+        for name, (argument, kind, result, code) in definitions.items():
+            response = client.post(
+                f"/services/{name}/v1",
+                json={
+                    "code": code,
+                    "initCode": INIT,
+                    "inputParameterDefinitions": [{"name": argument, "type": kind}],
+                    "outputParameterDefinitions": [{"name": "result", "type": result}],
+                },
+            )
+            response.raise_for_status()
+        for name, (body, _) in bodies().items():
+            for _ in range(50):
+                reply = client.post(
+                    f"/api/{name}/v1", content=body, headers={"Content-Type": "application/json"}
+                )
+                assert reply.json()["success"], reply.text
+
+
+def start_baseline(port: int) -> subprocess.Popen[bytes]:
+    """The baseline app, pinned to the server core, ready to answer."""
+    process = subprocess.Popen(
+        ["taskset", "-c", SERVER_CORE, sys.executable, "-m", "bench.baseline", "--port", str(port)]
+    )
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        try:
+            httpx.post(f"http://127.0.0.1:{port}/w1", json={"flower_data": [1, 1, 1, 1]})
+            return process
+        except httpx.TransportError:
+            time.sleep(0.2)
+    process.kill()
+    raise RuntimeError("baseline did not start")
+
+
+def main() -> None:
+    """Measure both targets for W1 and W2 and print the ratios."""
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--seconds", type=int, default=10)
+    parser.add_argument("--connections", type=int, default=16)
+    arguments = parser.parse_args()
+    if not shutil.which("wrk"):
+        sys.exit("bench.consume needs wrk: apt-get install wrk")
+    root = traversable_tmp_dir("o16n-bench-")
+    server = Server(
+        root / "data",
+        env={"O16N_LOG_LEVEL": "warning", "O16N_POOL_MAX_WORKERS": "1"},
+        launcher=["taskset", "-c", SERVER_CORE],
+    ).start()
+    baseline_port = 8100 + os.getpid() % 500
+    baseline = start_baseline(baseline_port)
+    try:
+        token = server.token()
+        publish(server, token)
+        for workload, (o16n_body, baseline_body) in bodies().items():
+            base = wrk(
+                f"http://127.0.0.1:{baseline_port}/{workload.lower()}",
+                baseline_body,
+                None,
+                arguments.seconds,
+                arguments.connections,
+            )
+            ours = wrk(
+                f"{server.url}/api/{workload}/v1",
+                o16n_body,
+                token,
+                arguments.seconds,
+                arguments.connections,
+            )
+            print(
+                f"{workload} baseline  {base.rps:8.0f} req/s  p50 {base.p50_ms:6.2f} ms  "
+                f"p99 {base.p99_ms:6.2f} ms"
+            )
+            print(
+                f"{workload} o16n      {ours.rps:8.0f} req/s  p50 {ours.p50_ms:6.2f} ms  "
+                f"p99 {ours.p99_ms:6.2f} ms   ratio {ours.rps / base.rps:.2f}x"
+            )
+    finally:
+        baseline.terminate()
+        baseline.wait()
+        server.stop()
+        shutil.rmtree(root, ignore_errors=True)
+
+
+if __name__ == "__main__":
+    main()

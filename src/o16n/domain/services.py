@@ -1,0 +1,257 @@
+"""Web services: publish, list, get, patch, delete, consume and dedicated pools."""
+
+from __future__ import annotations
+
+import re
+import time
+from dataclasses import dataclass, replace
+
+from o16n.domain import parameters
+from o16n.domain.models import (
+    ConsumeResult,
+    JsonValue,
+    PoolSize,
+    PoolState,
+    Principal,
+    ServiceVersion,
+)
+from o16n.domain.ports import MetadataStore, ServiceRuntime
+from o16n.domain.sessions import runtime_type_of
+from o16n.domain.snapshots import Snapshots
+from o16n.errors import Forbidden, InvalidInput, ServiceNotFound
+from o16n.ids import new_guid, now
+
+_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$")
+_OPERATION_ID = re.compile(r"^[A-Za-z_][A-Za-z0-9_]{0,127}$")
+
+
+@dataclass(frozen=True)
+class PublishRequest:
+    """What a publish or a patch asks for; None means "not given"."""
+
+    code: str | None = None
+    init_code: str | None = None
+    snapshot_id: str | None = None
+    description: str | None = None
+    operation_id: str | None = None
+    inputs: tuple[tuple[str, str], ...] | None = None
+    outputs: tuple[tuple[str, str], ...] | None = None
+    output_file_names: tuple[str, ...] | None = None
+    runtime_type: str | None = None
+
+
+@dataclass(frozen=True)
+class Rights:
+    """What the caller may do to services, decided by the authorizer in the web layer."""
+
+    manage_any: bool
+    see_any_code: bool
+
+
+def checked_name(text: str, field: str) -> str:
+    """A service name or version: letters, digits, `.`, `_`, `-` (it is a URL segment)."""
+    if not _NAME.match(text):
+        raise InvalidInput(
+            f"{text!r} must be 1-128 letters, digits, '.', '_' or '-', starting with a "
+            "letter or digit",
+            field=field,
+        )
+    return text
+
+
+def _checked_operation_id(text: str | None) -> str | None:
+    if text is not None and not _OPERATION_ID.match(text):
+        raise InvalidInput(f"operationId {text!r} must be an identifier", field="operationId")
+    return text
+
+
+def _file_names(names: tuple[str, ...]) -> tuple[str, ...]:
+    for index, name in enumerate(names):
+        if not name or name in {".", ".."} or "/" in name or "\\" in name or "\x00" in name:
+            raise InvalidInput(
+                f"{name!r} is not a plain file name", field=f"outputFileNames[{index}]"
+            )
+    return names
+
+
+class Services:
+    """Use cases of web services; versions are cached for the consume path."""
+
+    def __init__(
+        self,
+        store: MetadataStore,
+        snapshots: Snapshots,
+        runtime: ServiceRuntime,
+        cache_seconds: float,
+    ) -> None:
+        self._store = store
+        self._snapshots = snapshots
+        self._runtime = runtime
+        self._cache_seconds = cache_seconds
+        self._cache: dict[tuple[str, str], tuple[float, ServiceVersion]] = {}
+
+    def publish(
+        self,
+        user: Principal,
+        rights: Rights,
+        name: str,
+        version: str | None,
+        request: PublishRequest,
+    ) -> ServiceVersion:
+        """Publish a new version (a GUID when `version` is None); 409 when it exists."""
+        checked_name(name, "name")
+        version = checked_name(version, "version") if version is not None else new_guid()
+        if not request.code:
+            raise InvalidInput("code is required", field="code")
+        runtime = runtime_type_of(request.runtime_type)
+        moment = now()
+        service = ServiceVersion(
+            name=name,
+            version=version,
+            revision=1,
+            code=request.code,
+            init_code=request.init_code,
+            description=request.description,
+            operation_id=_checked_operation_id(request.operation_id),
+            inputs=parameters.definitions(request.inputs or (), "inputParameterDefinitions"),
+            outputs=parameters.definitions(request.outputs or (), "outputParameterDefinitions"),
+            output_file_names=_file_names(request.output_file_names or ()),
+            runtime_type=runtime,
+            snapshot_id=None,
+            blob_ids=(),
+            publisher_id=user.user_id,
+            publisher_name=user.username,
+            created_at=moment,
+            updated_at=moment,
+            source_session_id=None,
+        )
+        service = self._with_snapshot(user, service, request.snapshot_id, overlay=False)
+        with self._store.unit_of_work() as uow:
+            others = {v.publisher_id for v in uow.services.versions(name)} - {user.user_id}
+            if others and not rights.manage_any:
+                raise Forbidden(f"service {name!r} belongs to another user", field="name")
+            uow.services.add(service)
+        return service
+
+    def _with_snapshot(
+        self, user: Principal, service: ServiceVersion, snapshot_id: str | None, *, overlay: bool
+    ) -> ServiceVersion:
+        if snapshot_id is None:
+            return service
+        snapshot = self._snapshots.get(user, snapshot_id)
+        blob_ids = (*service.blob_ids, snapshot.blob_id) if overlay else (snapshot.blob_id,)
+        return replace(
+            service,
+            snapshot_id=snapshot.id,
+            blob_ids=blob_ids,
+            source_session_id=snapshot.session_id,
+        )
+
+    def all(self) -> list[ServiceVersion]:
+        """Every version of every service."""
+        with self._store.unit_of_work() as uow:
+            return uow.services.all()
+
+    def versions(self, name: str) -> list[ServiceVersion]:
+        """Every version of `name` in publish order (the last one is the latest)."""
+        with self._store.unit_of_work() as uow:
+            return uow.services.versions(name)
+
+    def get(self, name: str, version: str) -> ServiceVersion:
+        """One version; ServiceNotFound otherwise."""
+        with self._store.unit_of_work() as uow:
+            service = uow.services.get(name, version)
+        if service is None:
+            raise ServiceNotFound(f"no service {name!r} version {version!r}")
+        return service
+
+    def cached(self, name: str, version: str) -> ServiceVersion:
+        """One version from the cache (refreshed after `cache_seconds`)."""
+        entry = self._cache.get((name, version))
+        if entry is not None and time.monotonic() < entry[0]:
+            return entry[1]
+        service = self.get(name, version)
+        self._cache[(name, version)] = (time.monotonic() + self._cache_seconds, service)
+        return service
+
+    def patch(
+        self, user: Principal, rights: Rights, name: str, version: str, request: PublishRequest
+    ) -> ServiceVersion:
+        """Change the given members of a version; a new snapshot is laid over the stored one."""
+        current = self._owned(user, rights, name, version)
+        changes: dict[str, object] = {}
+        if request.code is not None:
+            if not request.code:
+                raise InvalidInput("code must not be empty", field="code")
+            changes["code"] = request.code
+        if request.init_code is not None:
+            changes["init_code"] = request.init_code
+        if request.description is not None:
+            changes["description"] = request.description
+        if request.operation_id is not None:
+            changes["operation_id"] = _checked_operation_id(request.operation_id)
+        if request.inputs is not None:
+            changes["inputs"] = parameters.definitions(request.inputs, "inputParameterDefinitions")
+        if request.outputs is not None:
+            changes["outputs"] = parameters.definitions(
+                request.outputs, "outputParameterDefinitions"
+            )
+        if request.output_file_names is not None:
+            changes["output_file_names"] = _file_names(request.output_file_names)
+        if request.runtime_type is not None:
+            changes["runtime_type"] = runtime_type_of(request.runtime_type)
+        patched = replace(current, **changes, revision=current.revision + 1, updated_at=now())  # type: ignore[arg-type]
+        patched = self._with_snapshot(user, patched, request.snapshot_id, overlay=True)
+        with self._store.unit_of_work() as uow:
+            uow.services.replace(patched)
+        self._cache.pop((name, version), None)
+        return patched
+
+    async def after_change(self, name: str, version: str) -> None:
+        """Drain the version's interpreters after a patch or delete."""
+        await self._runtime.drop(name, version)
+
+    def delete(self, user: Principal, rights: Rights, name: str, version: str) -> None:
+        """Delete a version; its content goes when nothing else refers to it."""
+        current = self._owned(user, rights, name, version)
+        with self._store.unit_of_work() as uow:
+            uow.services.remove(name, version)
+        self._cache.pop((name, version), None)
+        self._snapshots.release(current.blob_ids)
+
+    def _owned(self, user: Principal, rights: Rights, name: str, version: str) -> ServiceVersion:
+        service = self.get(name, version)
+        if service.publisher_id != user.user_id and not rights.manage_any:
+            raise Forbidden(f"only the publisher of {name}/{version} or an Owner may change it")
+        return service
+
+    def may_change(self, user: Principal, rights: Rights, service: ServiceVersion) -> bool:
+        """Whether the caller may patch or delete this version."""
+        return rights.manage_any or service.publisher_id == user.user_id
+
+    def may_see_code(self, user: Principal, rights: Rights, service: ServiceVersion) -> bool:
+        """Whether the caller may read this version's code and init code."""
+        return rights.see_any_code or service.publisher_id == user.user_id
+
+    async def consume(self, name: str, version: str, body: object) -> ConsumeResult:
+        """Call a version with a request body of inputs."""
+        service = self.cached(name, version)
+        checked: dict[str, JsonValue] = parameters.inputs(service.inputs, body)
+        return await self._runtime.consume(service, checked)
+
+    async def set_pool(
+        self, user: Principal, rights: Rights, name: str, version: str, size: PoolSize
+    ) -> None:
+        """Create or resize a version's dedicated pool (publisher or Owner)."""
+        if not 0 <= size.initial <= size.maximum:
+            raise InvalidInput("need 0 <= InitialPoolSize <= MaxPoolSize", field="InitialPoolSize")
+        await self._runtime.set_pool(self._owned(user, rights, name, version), size)
+
+    def pool_state(self, name: str, version: str) -> PoolState:
+        """The version's dedicated pool."""
+        return self._runtime.pool_state(self.get(name, version))
+
+    async def delete_pool(self, user: Principal, rights: Rights, name: str, version: str) -> None:
+        """Tear a version's dedicated pool down (publisher or Owner)."""
+        self._owned(user, rights, name, version)
+        await self._runtime.drop(name, version)

@@ -1,0 +1,52 @@
+"""How the service pools are sized and timed (built by the composition root from Settings)."""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from o16n.runtime.limits import WorkerLimits
+
+
+def _cores() -> int:
+    return os.cpu_count() or 1
+
+
+@dataclass(frozen=True)
+class PoolConfig:
+    """Where service workers live, their limits and deadlines, and how pools grow and shrink.
+
+    `depth` is the number of calls pipelined to one worker; `max_workers` the size of a
+    version's pool without a dedicated size; `max_queue` the calls that may wait per version;
+    `idle_seconds` how long a version stays unused before its surplus workers go; `blank` the
+    started interpreters kept ready for any version (generic pool), each having imported
+    `preload`; `retry_seconds` how long a version that failed to prepare answers with that
+    failure before it is tried again.
+    """
+
+    root: Path
+    limits: WorkerLimits = field(default_factory=WorkerLimits)
+    start_seconds: float = 30.0
+    call_seconds: float = 600.0
+    prepare_seconds: float = 600.0
+    depth: int = 8
+    max_workers: int = field(default_factory=_cores)
+    max_queue: int = 1000
+    idle_seconds: float = 300.0
+    blank: int = 2
+    preload: tuple[str, ...] = ("numpy", "pandas")
+    retry_seconds: float = 5.0
+
+    def __post_init__(self) -> None:
+        """Refuse sizes and times that cannot work."""
+        for name in ("depth", "max_workers", "max_queue"):
+            if getattr(self, name) < 1:
+                raise ValueError(f"{name} must be at least 1")
+        if self.blank < 0:
+            raise ValueError("blank must not be negative")
+        for name in ("start_seconds", "call_seconds", "prepare_seconds", "idle_seconds"):
+            if not getattr(self, name) > 0:
+                raise ValueError(f"{name} must be positive")
+        if self.retry_seconds < 0:
+            raise ValueError("retry_seconds must not be negative")

@@ -1,0 +1,167 @@
+"""The ServiceRuntime port on local worker processes: one pool of prepared workers per version.
+
+Every version gets a pool on demand (up to `PoolConfig.max_workers` workers), or the size that
+`set_pool` gave it (reference §11). Pools take blank interpreters from the generic pool (see
+`spares`), so the first call after publishing pays for the snapshot and initCode only. A
+background task, started with the first call (or `start`), keeps the blank workers topped
+up, warms dedicated pools and releases the workers of versions left idle.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from o16n.domain.models import ConsumeResult, JsonValue, PoolSize, PoolState, ServiceVersion
+from o16n.errors import CapacityExceeded, WorkerError
+from o16n.runtime.configuration import PoolConfig
+from o16n.runtime.group import VersionPool
+from o16n.runtime.pipeline import never_started
+from o16n.runtime.prepared import ServiceSpec
+from o16n.runtime.spares import Spares
+
+__all__ = ["PoolConfig", "PoolCounts", "ServicePools"]
+
+TRAVERSABLE = 0o711  # workers pass through to their own 0700 folders; they cannot list it
+_CLOSE_GRACE = 5.0
+_log = logging.getLogger("o16n.runtime")
+
+Key = tuple[str, str]
+
+
+@dataclass(frozen=True)
+class PoolCounts:
+    """Workers prepared for some version, those of them with calls, and blank ones ready."""
+
+    workers: int
+    busy: int
+    blank: int
+
+
+class ServicePools:
+    """Pools of worker processes prepared for service versions, and the generic pool."""
+
+    def __init__(self, config: PoolConfig, load_blob: Callable[[str], bytes]) -> None:
+        self._config = config
+        self._load_blob = load_blob
+        self._spares = Spares(config)
+        self._pools: dict[Key, VersionPool] = {}
+        self._sizes: dict[Key, PoolSize] = {}
+        self._drains: set[asyncio.Task[None]] = set()
+        self._keeper: asyncio.Task[None] | None = None
+        self._closed = False
+
+    def start(self) -> None:
+        """Start the blank workers and the background task on the running loop (idempotent)."""
+        if self._keeper is not None or self._closed:
+            return
+        self._config.root.mkdir(parents=True, exist_ok=True)
+        self._config.root.chmod(TRAVERSABLE)
+        self._keeper = asyncio.get_running_loop().create_task(self._keep())
+        self._spares.refill()
+
+    async def consume(self, service: ServiceVersion, inputs: dict[str, JsonValue]) -> ConsumeResult:
+        """One call; a call that never started because its worker died is tried once more."""
+        self._check_open()
+        self.start()
+        try:
+            return await self._pool(service).consume(inputs)
+        except WorkerError as exc:
+            if not never_started(exc):
+                raise
+        return await self._pool(service).consume(inputs)
+
+    async def set_pool(self, service: ServiceVersion, size: PoolSize) -> None:
+        """Give the version a dedicated size and warm `size.initial` workers in the background."""
+        self._check_open()
+        self.start()
+        self._sizes[(service.name, service.version)] = size
+        self._pool(service).resize(size.initial, size.maximum)
+
+    def pool_state(self, service: ServiceVersion) -> PoolState:
+        """`NotFound` without a dedicated size, `Success` once `initial` workers are ready."""
+        key = (service.name, service.version)
+        pool, size = self._pools.get(key), self._sizes.get(key)
+        workers, busy = (pool.ready, pool.busy) if pool is not None else (0, 0)
+        if size is None:
+            return PoolState("NotFound", workers, busy)
+        current = pool is not None and pool.spec.revision >= service.revision
+        ready = current and workers >= size.initial
+        return PoolState("Success" if ready else "Pending", workers, busy)
+
+    async def drop(self, name: str, version: str) -> None:
+        """Forget the version's size; let its calls finish (up to the deadline), stop it."""
+        self._sizes.pop((name, version), None)
+        pool = self._pools.pop((name, version), None)
+        if pool is not None:
+            await pool.drain(self._config.call_seconds)
+
+    def counts(self) -> PoolCounts:
+        """How many workers there are now (for /status)."""
+        pools = list(self._pools.values())
+        return PoolCounts(
+            sum(p.ready for p in pools), sum(p.busy for p in pools), self._spares.ready
+        )
+
+    async def close(self) -> None:
+        """Stop everything: the background task, every pool and the blank workers."""
+        self._closed = True
+        if self._keeper is not None:
+            self._keeper.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._keeper
+        pools = list(self._pools.values())
+        self._pools.clear()
+        grace = min(self._config.call_seconds, _CLOSE_GRACE)
+        await asyncio.gather(*(pool.drain(grace) for pool in pools), *self._drains)
+        await self._spares.close()
+
+    def _check_open(self) -> None:
+        if self._closed:
+            raise CapacityExceeded("the server is shutting down")
+
+    def _pool(self, service: ServiceVersion) -> VersionPool:
+        """The version's pool; one for an older revision is drained and replaced."""
+        key = (service.name, service.version)
+        pool = self._pools.get(key)
+        if pool is not None and service.revision <= pool.spec.revision:
+            return pool
+        if pool is not None:
+            self._drain_later(pool)
+        pool = VersionPool(ServiceSpec.of(service), self._config, self._spares, self._load_blob)
+        self._pools[key] = pool
+        size = self._sizes.get(key)
+        if size is not None:
+            pool.resize(size.initial, size.maximum)
+        return pool
+
+    def _drain_later(self, pool: VersionPool) -> None:
+        """Drain a replaced pool in the background."""
+        task = asyncio.get_running_loop().create_task(pool.drain(self._config.call_seconds))
+        self._drains.add(task)
+        task.add_done_callback(self._drains.discard)
+
+    async def _keep(self) -> None:
+        """Every tick: top up blank workers and pools, release idle ones, forget empty ones."""
+        tick = max(0.05, min(self._config.idle_seconds / 4, 10.0))
+        while True:
+            await asyncio.sleep(tick)
+            try:
+                self._tend(time.monotonic())
+            except Exception:  # the keeper must outlive any one failure
+                _log.exception("pool maintenance failed")
+
+    def _tend(self, now: float) -> None:
+        """One maintenance pass."""
+        self._spares.refill()
+        for key, pool in list(self._pools.items()):
+            pool.release_idle(now)
+            pool.top_up()
+            unused = now - pool.last_used >= self._config.idle_seconds
+            if pool.idle and unused and key not in self._sizes:
+                del self._pools[key]
+                pool.discard()

@@ -1,0 +1,161 @@
+"""A worker prepared for one service version: the web-process side of `service_prepare`/`consume`.
+
+Replies are schema-checked here; a worker whose reply breaks the schema is killed.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from o16n.domain.models import ConsumeResult, JsonValue, ServiceVersion
+from o16n.errors import O16nError, WorkerProtocolError
+from o16n.runtime.interpreters import json_value
+from o16n.runtime.pipeline import reply_code
+from o16n.runtime.process import WorkerProcess
+
+# Error replies of `service_prepare` that the version's own content causes: its consumers get
+# them as an unsuccessful result, as they get errors of its code.
+_SERVICE_FAULTS = frozenset({"init_failed", "unpickle_failed", "invalid_input"})
+_REPLY_KEYS = frozenset(
+    {"success", "errorMessage", "consoleOutput", "outputs", "outputFiles", "changedFiles"}
+)
+
+
+@dataclass(frozen=True)
+class ServiceSpec:
+    """What a worker is prepared with: one revision of a version's code and declarations."""
+
+    name: str
+    version: str
+    revision: int
+    code: str
+    init_code: str | None
+    inputs: tuple[tuple[str, str], ...]
+    outputs: tuple[tuple[str, str], ...]
+    output_files: tuple[str, ...]
+    blob_ids: tuple[str, ...]
+
+    @classmethod
+    def of(cls, service: ServiceVersion) -> ServiceSpec:
+        """The spec of a published version."""
+        return cls(
+            name=service.name,
+            version=service.version,
+            revision=service.revision,
+            code=service.code,
+            init_code=service.init_code,
+            inputs=tuple((p.name, p.type.value) for p in service.inputs),
+            outputs=tuple((p.name, p.type.value) for p in service.outputs),
+            output_files=service.output_file_names,
+            blob_ids=service.blob_ids,
+        )
+
+    @property
+    def label(self) -> str:
+        """`name/version`, for messages."""
+        return f"{self.name}/{self.version}"
+
+    def payload(self, archives: list[bytes]) -> dict[str, object]:
+        """The `service_prepare` request payload."""
+        return {
+            "archives": archives,
+            "init_code": self.init_code,
+            "code": self.code,
+            "inputs": [list(pair) for pair in self.inputs],
+            "outputs": [list(pair) for pair in self.outputs],
+            "output_files": list(self.output_files),
+        }
+
+    def failure(self, message: str) -> ConsumeResult:
+        """The unsuccessful result every call gets while the version cannot be prepared."""
+        return ConsumeResult(
+            success=False,
+            error_message=f"the service {self.label} could not be prepared: {message}",
+            console_output="",
+            outputs={name: None for name, _ in self.outputs},
+            output_files=dict.fromkeys(self.output_files),
+            changed_files=[],
+        )
+
+
+class PrepareFailed(Exception):
+    """The version's initCode or snapshot failed in the worker; `result` is what callers get."""
+
+    def __init__(self, result: ConsumeResult) -> None:
+        super().__init__(result.error_message)
+        self.result = result
+
+
+class PreparedWorker:
+    """One worker process prepared for one version; `load` counts the calls given to it."""
+
+    def __init__(self, process: WorkerProcess, spec: ServiceSpec, call_seconds: float) -> None:
+        self.process = process
+        self.load = 0
+        self._seconds = call_seconds
+        self._outputs = frozenset(name for name, _ in spec.outputs)
+        self._files = frozenset(spec.output_files)
+
+    @property
+    def alive(self) -> bool:
+        """Whether the worker process runs and accepts calls."""
+        return self.process.alive
+
+    async def consume(self, inputs: dict[str, JsonValue]) -> ConsumeResult:
+        """One call under the call deadline; WorkerCrashed/WorkerTimeout when the worker fails."""
+        payload: dict[str, object] = {"inputs": inputs}
+        reply = await self.process.call("consume", payload, self._seconds)
+        try:
+            return self._result(reply)
+        except WorkerProtocolError as exc:
+            self.process.kill()
+            message = f"the worker broke the protocol and was killed: {exc.message}"
+            raise WorkerProtocolError(message) from exc
+
+    def _result(self, reply: dict[str, object]) -> ConsumeResult:
+        """A consume reply, checked member by member."""
+        if reply.keys() != _REPLY_KEYS:
+            raise WorkerProtocolError(f"consume reply with members {sorted(reply)}")
+        success, error, console = reply["success"], reply["errorMessage"], reply["consoleOutput"]
+        outputs, files, changed = reply["outputs"], reply["outputFiles"], reply["changedFiles"]
+        if not (type(success) is bool and type(error) is str and type(console) is str):
+            raise WorkerProtocolError("consume reply: success, errorMessage or consoleOutput")
+        if not (isinstance(outputs, dict) and outputs.keys() == self._outputs):
+            raise WorkerProtocolError("consume reply: outputs do not match the declared ones")
+        if not (isinstance(files, dict) and files.keys() == self._files):
+            raise WorkerProtocolError("consume reply: outputFiles do not match the declared ones")
+        if not all(data is None or type(data) is bytes for data in files.values()):
+            raise WorkerProtocolError("consume reply: outputFiles must be bytes or None")
+        if not (isinstance(changed, list) and all(type(name) is str for name in changed)):
+            raise WorkerProtocolError("consume reply: changedFiles must be a list of strings")
+        return ConsumeResult(
+            success=success,
+            error_message=error,
+            console_output=console,
+            outputs={name: json_value(value) for name, value in outputs.items()},
+            output_files=files,
+            changed_files=changed,
+        )
+
+
+async def prepare(
+    process: WorkerProcess,
+    spec: ServiceSpec,
+    archives: list[bytes],
+    seconds: float,
+    call_seconds: float,
+) -> PreparedWorker:
+    """Prepare a started worker for `spec` within `seconds`; PrepareFailed for the version's
+    own faults, O16nError types when the worker fails."""
+    try:
+        reply = await process.call("service_prepare", spec.payload(archives), seconds)
+    except O16nError as exc:
+        code = reply_code(exc)
+        if code in _SERVICE_FAULTS:
+            text = f"its initCode failed:\n{exc.message}" if code == "init_failed" else exc.message
+            raise PrepareFailed(spec.failure(text)) from exc
+        raise
+    if reply:
+        process.kill()
+        raise WorkerProtocolError(f"unexpected service_prepare reply: {sorted(reply)}")
+    return PreparedWorker(process, spec, call_seconds)

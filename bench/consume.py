@@ -32,7 +32,7 @@ INIT = (
     "clf = svm.SVC().fit(iris.data, iris.target)"
 )
 W1_CODE = "import numpy as np\nresult = int(clf.predict(np.array(flower_data).reshape(1, -1))[0])"
-W2_CODE = "result = clf.predict(rows)"
+W2_CODE = "import numpy as np\nresult = clf.predict(np.asarray(rows))"
 
 
 @dataclass(frozen=True)

@@ -79,5 +79,6 @@ def build_asgi(
         lifespan=lifespan,
         exception_handlers={HTTPException: _routing_refusal},
     )
+    app.router.redirect_slashes = False  # a redirect would turn "/services/x/" into a publish
     app.add_middleware(RequestContextMiddleware)
     return app

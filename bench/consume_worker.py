@@ -20,7 +20,7 @@ from pathlib import Path
 
 from tests.harness import traversable_tmp_dir
 
-from o16n.domain.models import Parameter, ParameterType, ServiceVersion
+from o16n.domain.models import JsonValue, Parameter, ParameterType, ServiceVersion
 from o16n.runtime.limits import WorkerLimits
 from o16n.runtime.pool import PoolConfig, ServicePools
 
@@ -30,18 +30,23 @@ INIT = (
     "clf = svm.SVC().fit(iris.data, iris.target)"
 )
 CODE = "result = int(clf.predict(flower_data.reshape(1, -1))[0])"
-ROW = {"flower_data": [7.0, 3.2, 4.7, 1.4]}
+ROW: dict[str, JsonValue] = {"flower_data": [7.0, 3.2, 4.7, 1.4]}
 
 
-def iris() -> ServiceVersion:
-    """The seed's service: a vector in, the predicted class out."""
+def no_blobs(blob_id: str) -> bytes:
+    """The service has no snapshot."""
+    raise KeyError(blob_id)
+
+
+def iris(*, light: bool = False) -> ServiceVersion:
+    """The seed's service: a vector in, the predicted class out (`light`: a sum, no sklearn)."""
     moment = datetime.now(UTC)
     return ServiceVersion(
-        name="iris",
+        name="light" if light else "iris",
         version="v1",
         revision=1,
-        code=CODE,
-        init_code=INIT,
+        code="result = int(flower_data.sum())" if light else CODE,
+        init_code=None if light else INIT,
         description=None,
         operation_id=None,
         inputs=(Parameter("flower_data", ParameterType.VECTOR),),
@@ -98,18 +103,20 @@ def in_process(calls: int) -> str:
     return figures(latencies, time.perf_counter() - started)
 
 
-async def first_call(root: Path, user: str | None, blank: int, preload: tuple[str, ...]) -> float:
+async def first_call(
+    root: Path, user: str | None, blank: int, preload: tuple[str, ...], light: bool
+) -> float:
     """Seconds from publishing to the first answer, blank workers given time to start."""
     config = PoolConfig(
         root=root, limits=WorkerLimits(user=user), blank=blank, preload=preload, max_workers=1
     )
-    pools = ServicePools(config, {}.__getitem__)
+    pools = ServicePools(config, no_blobs)
     try:
         pools.start()
         while pools.counts().blank < blank:
             await asyncio.sleep(0.05)
         started = time.perf_counter()
-        assert (await pools.consume(iris(), ROW)).success
+        assert (await pools.consume(iris(light=light), ROW)).success
         return time.perf_counter() - started
     finally:
         await pools.close()
@@ -120,7 +127,7 @@ async def main(calls: int, user: str | None) -> None:
     root = traversable_tmp_dir("o16n-bench-")
     try:
         config = PoolConfig(root=root / "pool", limits=WorkerLimits(user=user), max_workers=1)
-        pools = ServicePools(config, {}.__getitem__)
+        pools = ServicePools(config, no_blobs)
         service = iris()
         try:
             await measure(pools, service, 2000, 16)  # prepare and warm up
@@ -131,10 +138,19 @@ async def main(calls: int, user: str | None) -> None:
         finally:
             await pools.close()
         print(f"in-process predict     : {in_process(calls)}")
-        for blank, preload in ((0, ()), (1, ()), (1, ("numpy", "pandas"))):
-            seconds = await first_call(root / f"first{blank}{len(preload)}", user, blank, preload)
-            label = f"blank={blank} preload={','.join(preload) or '-'}"
-            print(f"first call after publishing, {label:30}: {seconds * 1e3:7.0f} ms")
+        cases = [
+            (0, ()),
+            (1, ()),
+            (1, ("numpy", "pandas")),
+            (1, ("numpy", "pandas", "sklearn.svm")),
+        ]
+        for light in (True, False):
+            for number, (blank, preload) in enumerate(cases):
+                folder = root / f"first-{light}-{number}"
+                seconds = await first_call(folder, user, blank, preload, light)
+                label = f"{'numpy sum' if light else 'iris SVC'}, blank={blank} preload="
+                label += ",".join(preload) or "-"
+                print(f"first call after publishing, {label:48}: {seconds * 1e3:6.0f} ms")
     finally:
         shutil.rmtree(root, ignore_errors=True)
 

@@ -29,14 +29,12 @@ from o16n.runtime.configuration import PoolConfig
 from o16n.runtime.interpreters import LocalInterpreters, WorkerConfig
 from o16n.runtime.limits import WorkerLimits
 from o16n.runtime.pool import ServicePools
+from o16n.runtime.sandbox import open_root
 from o16n.settings import Settings
 from o16n.store import schema
 from o16n.store.engine import SqlStore, open_engine
 
 ADMIN_USERNAME = "admin"
-# Workers (another account) must pass through the data directory to their own folders; they
-# cannot list it, and everything else in it is private to the server (umask 077).
-TRAVERSABLE = 0o711
 _log = logging.getLogger("o16n")
 
 
@@ -63,8 +61,7 @@ def _policy(settings: Settings) -> TokenPolicy:
 def open_store(settings: Settings, *, create: bool = False) -> Iterator[SqlStore]:
     """The metadata store; with `create`, a missing data directory is made first."""
     if create and not settings.data_dir.exists():
-        settings.data_dir.mkdir(parents=True)
-        settings.data_dir.chmod(TRAVERSABLE)
+        open_root(settings.data_dir)  # workers pass through it; the rest is private (umask 077)
     store = SqlStore(open_engine(settings.effective_database_url))
     try:
         yield store
@@ -118,7 +115,7 @@ def _worker_config(settings: Settings) -> WorkerConfig:
 
 def _service_pools(settings: Settings, snapshots: Snapshots) -> ServicePools:
     config = PoolConfig(
-        root=settings.data_dir / "workers",
+        root=settings.data_dir / "services",
         limits=_worker_limits(settings),
         start_seconds=settings.worker_start_seconds,
         call_seconds=settings.service_timeout_seconds,
@@ -128,6 +125,7 @@ def _service_pools(settings: Settings, snapshots: Snapshots) -> ServicePools:
         max_queue=settings.pool_max_queue,
         idle_seconds=settings.pool_idle_seconds,
         blank=settings.pool_blank_workers,
+        preload=tuple(name.strip() for name in settings.pool_preload.split(",") if name.strip()),
     )
     return ServicePools(config, snapshots.content_of)
 
@@ -141,15 +139,21 @@ def _sessions(settings: Settings, snapshots: Snapshots) -> Sessions:
     return Sessions(LocalInterpreters(_worker_config(settings)), snapshots, limits)
 
 
-def _backends(sessions: Sessions, settings: Settings) -> Callable[[], dict[str, Health]]:
+def _backends(
+    sessions: Sessions, pools: ServicePools, settings: Settings
+) -> Callable[[], dict[str, Health]]:
     def report() -> dict[str, Health]:
         live, busy = sessions.counts()
+        workers = pools.counts()
         details: dict[str, Detail] = {
             "apiVersion": "1.0",
             "pythonMaxPoolSize": settings.max_sessions,
-            "pythonCurrentPoolSize": live,
-            "pythonActiveShellCount": busy,
+            "pythonCurrentPoolSize": live + workers.workers + workers.blank,
+            "pythonActiveShellCount": busy + workers.busy,
             "pythonCanOpenShell": str(live < settings.max_sessions),
+            "sessions": live,
+            "serviceWorkers": workers.workers,
+            "blankWorkers": workers.blank,
         }
         return {"local": Health("pass", details)}
 
@@ -180,13 +184,14 @@ def create_app(settings: Settings) -> Starlette:
                 accounts=accounts_for(settings, store, signer),
                 authenticator=Authenticator(store, signer, settings.auth_cache_seconds),
                 status=StatusReporter(
-                    store, _backends(sessions, settings), {"version": __version__}
+                    store, _backends(sessions, pools, settings), {"version": __version__}
                 ),
                 sessions=sessions,
                 snapshots=snapshots,
                 services=services,
                 limits=Limits(settings.max_json_bytes, settings.max_upload_bytes),
             )
+            pools.start()
             every = min(60.0, settings.session_idle_seconds / 2)
             culler = asyncio.create_task(_close_idle_sessions(sessions, every))
             _log.info("o16n %s ready, data in %s", __version__, settings.data_dir)

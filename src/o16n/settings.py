@@ -98,6 +98,9 @@ class Settings(BaseSettings):
     pool_blank_workers: int = Field(
         default=2, ge=0, description="Pre-started interpreters kept ready for any version."
     )
+    pool_preload: str = Field(
+        default="numpy,pandas", description="Modules blank interpreters import in advance."
+    )
 
     @property
     def effective_database_url(self) -> str:

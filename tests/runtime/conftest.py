@@ -88,6 +88,9 @@ def spawn(open_tmp_path: Path) -> Iterator[Spawner]:
                 os.killpg(worker.pid, 9)
 
 
+PUBLISHED = datetime(2024, 1, 2, 3, 4, 5, tzinfo=UTC)
+
+
 def make_service(
     code: str,
     *,
@@ -100,8 +103,8 @@ def make_service(
     version: str = "v1",
     revision: int = 1,
 ) -> ServiceVersion:
-    """A published version as the domain hands it to the runtime."""
-    moment = datetime.now(UTC)
+    """A published version as the domain hands it to the runtime (published at PUBLISHED)."""
+    moment = PUBLISHED
     return ServiceVersion(
         name=name,
         version=version,
@@ -125,6 +128,11 @@ def make_service(
 
 
 ConfigMaker = Callable[..., PoolConfig]
+
+
+def no_blobs(blob_id: str) -> bytes:
+    """A blob loader for services without a snapshot."""
+    raise KeyError(blob_id)
 
 
 @pytest.fixture
@@ -151,7 +159,7 @@ async def open_pools(
     config: PoolConfig, blobs: dict[str, bytes] | None = None
 ) -> AsyncIterator[ServicePools]:
     """ServicePools that are closed when the block ends, however it ends."""
-    pools = ServicePools(config, (blobs or {}).__getitem__)
+    pools = ServicePools(config, blobs.__getitem__ if blobs else no_blobs)
     try:
         yield pools
     finally:

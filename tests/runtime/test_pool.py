@@ -5,6 +5,8 @@ from __future__ import annotations
 import asyncio
 import time
 from collections.abc import Callable
+from dataclasses import replace
+from datetime import timedelta
 from pathlib import Path
 
 import pytest
@@ -12,7 +14,15 @@ import pytest
 from o16n.domain.models import ConsumeResult, PoolSize, ServiceVersion
 from o16n.errors import CapacityExceeded, WorkerCrashed, WorkerTimeout
 from o16n.runtime.pool import ServicePools
-from tests.runtime.conftest import ConfigMaker, Runner, Spawner, make_service, open_pools
+from tests.runtime.conftest import (
+    PUBLISHED,
+    ConfigMaker,
+    Runner,
+    Spawner,
+    make_service,
+    no_blobs,
+    open_pools,
+)
 from tests.runtime.test_process import gone
 
 PID = ("pid", "integer")
@@ -320,7 +330,7 @@ def test_close_stops_every_worker_and_removes_their_folders(
     config = pool_config(blank=1)
 
     async def scenario() -> None:
-        pools = ServicePools(config, {}.__getitem__)
+        pools = ServicePools(config, no_blobs)
         pid = pid_of(await pools.consume(echo(), args()))
         await pools.set_pool(echo(name="other"), PoolSize(1, 1))
         await until(lambda: pools.counts() == pools.counts().__class__(2, 0, 1))
@@ -329,5 +339,48 @@ def test_close_stops_every_worker_and_removes_their_folders(
         assert list(config.root.iterdir()) == []
         with pytest.raises(CapacityExceeded, match="shutting down"):
             await pools.consume(echo(), args())
+
+    run(scenario())
+
+
+def test_a_version_published_again_gets_a_new_pool(run: Runner, pool_config: ConfigMaker) -> None:
+    async def scenario() -> None:
+        async with open_pools(pool_config()) as pools:
+            first = pid_of(await pools.consume(echo(), args()))
+            republished = replace(echo(), created_at=PUBLISHED + timedelta(days=1))
+            assert pid_of(await pools.consume(republished, args())) != first
+
+    run(scenario())
+
+
+def test_a_caller_giving_up_in_the_queue_leaves_no_slot_taken(
+    run: Runner, pool_config: ConfigMaker
+) -> None:
+    async def scenario() -> None:
+        async with open_pools(pool_config(max_workers=1, depth=1)) as pools:
+            service = echo()
+            await pools.consume(service, args())
+            running = asyncio.ensure_future(pools.consume(service, args(pause=0.2)))
+            await asyncio.sleep(0)
+            given_up = asyncio.ensure_future(pools.consume(service, args()))
+            await asyncio.sleep(0.05)
+            given_up.cancel()
+            assert (await running).success
+            results = await asyncio.gather(*(pools.consume(service, args(i)) for i in range(4)))
+            assert [r.outputs["y"] for r in results] == [0, 3, 6, 9]
+            assert pools.counts().busy == 0
+
+    run(scenario())
+
+
+def test_a_broken_snapshot_is_an_unsuccessful_result(run: Runner, pool_config: ConfigMaker) -> None:
+    service = make_service("y = 1", outputs=[("y", "integer")], files=["a.csv"], blobs=["b"])
+
+    async def scenario() -> None:
+        async with open_pools(pool_config(), {"b": b"not a zip"}) as pools:
+            result = await pools.consume(service, {})
+            assert not result.success
+            assert "svc/v1 could not be prepared: not a snapshot archive" in result.error_message
+            assert result.outputs == {"y": None} and result.output_files == {"a.csv": None}
 
     run(scenario())

@@ -19,6 +19,7 @@ def prepare_payload(
     init: str | None = None,
     inputs: list[tuple[str, str]] | None = None,
     outputs: list[tuple[str, str]] | None = None,
+    *,
     files: list[str] | None = None,
     archives: list[bytes] | None = None,
 ) -> dict[str, object]:
@@ -198,7 +199,9 @@ def test_declared_output_files_are_read_and_a_stale_one_never_returned(
 
     async def scenario() -> None:
         async with spawn() as worker:
-            payload = prepare_payload(code, None, [("write", "logical")], [], ["out.txt", "b.png"])
+            payload = prepare_payload(
+                code, None, [("write", "logical")], files=["out.txt", "b.png"]
+            )
             await worker.call("service_prepare", payload, T)
             produced = await consume(worker, write=True)
             assert produced["outputFiles"] == {"out.txt": b"value True", "b.png": None}

@@ -207,8 +207,9 @@ class Services:
         self._cache.pop((name, version), None)
         return patched
 
-    async def after_change(self, name: str, version: str) -> None:
-        """Drain the version's interpreters after a patch or delete."""
+    async def after_delete(self, name: str, version: str) -> None:
+        """Drain and stop a deleted version's interpreters (a patch needs nothing: the
+        runtime replaces interpreters prepared for an older revision on the next call)."""
         await self._runtime.drop(name, version)
 
     def delete(self, user: Principal, rights: Rights, name: str, version: str) -> None:

@@ -85,7 +85,8 @@ class VersionPool:
 
     def resize(self, minimum: int, maximum: int) -> None:
         """Keep at least `minimum` workers (warmed now) and never more than `maximum`."""
-        self.minimum, self.maximum = minimum, max(maximum, 1)
+        self.maximum = max(maximum, 1)
+        self.minimum = min(minimum, self.maximum)
         surplus = max(len(self.workers) - self.maximum, 0)
         for worker in [w for w in self.workers if not w.load][:surplus]:
             self._remove(worker)
@@ -132,11 +133,12 @@ class VersionPool:
         """The least-loaded live worker below the pipeline depth, its load counted; or None."""
         best: PreparedWorker | None = None
         lost: list[PreparedWorker] = []
+        least = self._config.depth
         for worker in self.workers:
             if not worker.alive:
                 lost.append(worker)
-            elif worker.load < self._config.depth and (best is None or worker.load < best.load):
-                best = worker
+            elif (pressure := worker.pressure) < least:
+                best, least = worker, pressure
         for worker in lost:
             self._lost(worker)
         if best is not None:
@@ -276,16 +278,21 @@ class VersionPool:
                 future.set_exception(_copy(error))
 
     def _lost(self, worker: PreparedWorker) -> None:
-        """A worker died: forget it, and replace it."""
-        if worker in self.workers:
-            self._remove(worker)
-            if len(self.workers) + self._starting < self.maximum and self._may_start():
-                self._start()
+        """A worker died: forget it and replace it; with no replacement coming, fail waiters."""
+        if worker not in self.workers:
+            return
+        self._remove(worker)
+        if len(self.workers) + self._starting < self.maximum and self._may_start():
+            self._start()
+        elif not self.workers and not self._starting:
+            message = f"no worker of {self.spec.label} is left"
+            self._fail_waiters(crashed(message, never_started=True))
 
     def _remove(self, worker: PreparedWorker) -> None:
         """Take a worker out of the pool and stop it in the background."""
-        self.workers.remove(worker)
-        self._spares.retire(worker.process)
+        if worker in self.workers:
+            self.workers.remove(worker)
+            self._spares.retire(worker.process)
 
     def _pending(self) -> bool:
         """Calls in flight or waiting."""

@@ -11,8 +11,7 @@ from o16n.domain.models import ExecutionResult, JsonValue
 from o16n.errors import WorkerProtocolError
 from o16n.runtime.limits import WorkerLimits
 from o16n.runtime.process import WorkerProcess
-
-TRAVERSABLE = 0o711  # workers pass through to their own 0700 folders; they cannot list it
+from o16n.runtime.sandbox import open_root
 
 
 @dataclass(frozen=True)
@@ -133,8 +132,7 @@ class LocalInterpreters:
 
     def __init__(self, config: WorkerConfig) -> None:
         self._config = config
-        config.root.mkdir(exist_ok=True)
-        config.root.chmod(TRAVERSABLE)
+        open_root(config.root)
 
     async def start(self, label: str) -> LocalInterpreter:
         """A ready interpreter working in `root/label`."""

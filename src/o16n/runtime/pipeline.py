@@ -123,6 +123,11 @@ class Pipeline:
         """Calls sent and not yet answered (the first one is running)."""
         return len(self._calls)
 
+    @property
+    def open(self) -> bool:
+        """Whether new calls are accepted: nothing failed and the worker did not hang up."""
+        return self.failure is None and not self._closed
+
     async def call(
         self, kind: str, payload: dict[str, object], timeout: float
     ) -> dict[str, object]:

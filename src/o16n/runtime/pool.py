@@ -22,11 +22,11 @@ from o16n.runtime.configuration import PoolConfig
 from o16n.runtime.group import VersionPool
 from o16n.runtime.pipeline import never_started
 from o16n.runtime.prepared import ServiceSpec
+from o16n.runtime.sandbox import open_root
 from o16n.runtime.spares import Spares
 
 __all__ = ["PoolConfig", "PoolCounts", "ServicePools"]
 
-TRAVERSABLE = 0o711  # workers pass through to their own 0700 folders; they cannot list it
 _CLOSE_GRACE = 5.0
 _log = logging.getLogger("o16n.runtime")
 
@@ -59,8 +59,7 @@ class ServicePools:
         """Start the blank workers and the background task on the running loop (idempotent)."""
         if self._keeper is not None or self._closed:
             return
-        self._config.root.mkdir(parents=True, exist_ok=True)
-        self._config.root.chmod(TRAVERSABLE)
+        open_root(self._config.root)
         self._keeper = asyncio.get_running_loop().create_task(self._keep())
         self._spares.refill()
 
@@ -89,7 +88,7 @@ class ServicePools:
         workers, busy = (pool.ready, pool.busy) if pool is not None else (0, 0)
         if size is None:
             return PoolState("NotFound", workers, busy)
-        current = pool is not None and pool.spec.revision >= service.revision
+        current = pool is not None and not pool.spec.outdated_by(service)
         ready = current and workers >= size.initial
         return PoolState("Success" if ready else "Pending", workers, busy)
 
@@ -125,10 +124,14 @@ class ServicePools:
             raise CapacityExceeded("the server is shutting down")
 
     def _pool(self, service: ServiceVersion) -> VersionPool:
-        """The version's pool; one for an older revision is drained and replaced."""
+        """The version's pool; one for an older revision is drained and replaced.
+
+        A call holding an older revision than the pool's (another web process's stale cache)
+        runs the newer one rather than bring the old code back.
+        """
         key = (service.name, service.version)
         pool = self._pools.get(key)
-        if pool is not None and service.revision <= pool.spec.revision:
+        if pool is not None and not pool.spec.outdated_by(service):
             return pool
         if pool is not None:
             self._drain_later(pool)

@@ -6,6 +6,7 @@ Replies are schema-checked here; a worker whose reply breaks the schema is kille
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import datetime
 
 from o16n.domain.models import ConsumeResult, JsonValue, ServiceVersion
 from o16n.errors import O16nError, WorkerProtocolError
@@ -28,6 +29,7 @@ class ServiceSpec:
     name: str
     version: str
     revision: int
+    published: datetime
     code: str
     init_code: str | None
     inputs: tuple[tuple[str, str], ...]
@@ -42,6 +44,7 @@ class ServiceSpec:
             name=service.name,
             version=service.version,
             revision=service.revision,
+            published=service.created_at,
             code=service.code,
             init_code=service.init_code,
             inputs=tuple((p.name, p.type.value) for p in service.inputs),
@@ -49,6 +52,10 @@ class ServiceSpec:
             output_files=service.output_file_names,
             blob_ids=service.blob_ids,
         )
+
+    def outdated_by(self, service: ServiceVersion) -> bool:
+        """Whether `service` is a later revision, or another publication of the same version."""
+        return service.created_at != self.published or service.revision > self.revision
 
     @property
     def label(self) -> str:
@@ -100,6 +107,11 @@ class PreparedWorker:
     def alive(self) -> bool:
         """Whether the worker process runs and accepts calls."""
         return self.process.alive
+
+    @property
+    def pressure(self) -> int:
+        """Calls given to it, or in its pipe if more (a caller that gave up leaves its call)."""
+        return max(self.load, self.process.in_flight)
 
     async def consume(self, inputs: dict[str, JsonValue]) -> ConsumeResult:
         """One call under the call deadline; WorkerCrashed/WorkerTimeout when the worker fails."""

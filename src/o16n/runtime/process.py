@@ -76,7 +76,7 @@ class WorkerProcess:
     def alive(self) -> bool:
         """Whether the worker runs and accepts calls."""
         pipeline = self._pipeline
-        return pipeline is not None and pipeline.failure is None and self.returncode is None
+        return pipeline is not None and pipeline.open and self.returncode is None
 
     @property
     def in_flight(self) -> int:

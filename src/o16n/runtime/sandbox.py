@@ -36,6 +36,15 @@ class Identity:
     gid: int
 
 
+TRAVERSABLE = 0o711  # other accounts may pass through to their own folders, not list them
+
+
+def open_root(path: Path) -> None:
+    """Create a folder that holds workers' folders: workers pass through it, never list it."""
+    path.mkdir(parents=True, exist_ok=True)
+    path.chmod(TRAVERSABLE)
+
+
 def identity(user: str | None) -> Identity | None:
     """The account to switch to: only when the server runs as root and a user is configured."""
     if user is None or os.geteuid() != 0:

@@ -131,14 +131,13 @@ async def get_version(call: Call) -> Response:
 
 
 async def patch_version(call: Call) -> Response:
-    """Change the given members of a version; its interpreters are drained and replaced."""
+    """Change the given members of a version; its next call runs on the new revision."""
     wire = await read_model(call.request, PublishWebServiceRequest, call.services.limits.json_bytes)
     name, version = name_and_version(call)
     services = call.services.services
     await run_in_threadpool(
         services.patch, call.user, rights_of(call), name, version, _request(wire)
     )
-    await services.after_change(name, version)
     return JSONResponse(version)
 
 
@@ -147,7 +146,7 @@ async def delete_version(call: Call) -> Response:
     name, version = name_and_version(call)
     services = call.services.services
     await run_in_threadpool(services.delete, call.user, rights_of(call), name, version)
-    await services.after_change(name, version)
+    await services.after_delete(name, version)
     return JSONResponse(version)
 
 

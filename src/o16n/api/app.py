@@ -33,14 +33,14 @@ from o16n.errors import InvalidInput, MethodNotAllowed, NotFound, O16nError
 def operations() -> tuple[Operation, ...]:
     """Every operation the server answers, the core API document included."""
     core = (
-        login.OPERATIONS
+        consume.OPERATIONS  # first: the router tries routes in order, and this is the hot path
+        + login.OPERATIONS
         + status.OPERATIONS
         + sessions.OPERATIONS
         + workspace.OPERATIONS
         + files.OPERATIONS
         + snapshots.OPERATIONS
         + services.OPERATIONS
-        + consume.OPERATIONS
     )
     document = core_document(core, __version__)
     return core + docs.operations(lambda: document)

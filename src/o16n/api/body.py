@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-import json
 from typing import TypeVar
 
+import orjson
 from pydantic import BaseModel, ValidationError
 from starlette.requests import Request
 
@@ -42,8 +42,8 @@ async def read_json(request: Request, limit: int) -> object:
         )
     raw = await read_bytes(request, limit)
     try:
-        return json.loads(raw)
-    except (json.JSONDecodeError, UnicodeDecodeError) as error:
+        return orjson.loads(raw)
+    except orjson.JSONDecodeError as error:
         raise InvalidInput(f"request body is not valid JSON: {error}") from error
 
 

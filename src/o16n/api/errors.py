@@ -4,8 +4,7 @@ from __future__ import annotations
 
 from http import HTTPStatus
 
-from starlette.responses import JSONResponse
-
+from o16n.api.responses import JSONResponse
 from o16n.errors import (
     CapacityExceeded,
     InternalError,

@@ -5,10 +5,11 @@ from __future__ import annotations
 import base64
 
 from starlette.concurrency import run_in_threadpool
-from starlette.responses import JSONResponse, Response
+from starlette.responses import Response
 
 from o16n.api.body import read_json
 from o16n.api.operation import Call, Operation
+from o16n.api.responses import JSONResponse
 from o16n.api.routes.services import name_and_version
 from o16n.api.service_swagger import service_document
 from o16n.auth.roles import Action

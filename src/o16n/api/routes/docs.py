@@ -6,11 +6,12 @@ from collections.abc import Callable
 from pathlib import Path
 
 import swagger_ui_bundle
-from starlette.responses import HTMLResponse, JSONResponse, Response
+from starlette.responses import HTMLResponse, Response
 from starlette.routing import BaseRoute, Mount
 from starlette.staticfiles import StaticFiles
 
 from o16n.api.operation import Call, Operation
+from o16n.api.responses import JSONResponse
 
 _UI_PAGE = """<!DOCTYPE html>
 <html lang="en"><head><meta charset="utf-8"><title>o16n API</title>

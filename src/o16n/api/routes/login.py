@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 from starlette.concurrency import run_in_threadpool
-from starlette.responses import JSONResponse, Response
+from starlette.responses import Response
 
 from o16n.api.body import read_model
 from o16n.api.operation import Call, Operation, Param
+from o16n.api.responses import JSONResponse
 from o16n.api.schemas import AccessTokenResponse, LoginRequest, RenewTokenRequest
 from o16n.errors import InvalidInput
 

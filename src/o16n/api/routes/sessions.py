@@ -4,11 +4,12 @@ from __future__ import annotations
 
 from http import HTTPStatus
 
-from starlette.responses import JSONResponse, Response
+from starlette.responses import Response
 
 from o16n.api.body import read_model
 from o16n.api.names import object_name
 from o16n.api.operation import ArrayOf, Call, Operation
+from o16n.api.responses import JSONResponse
 from o16n.api.schemas import (
     ConsoleOutputResponse,
     CreateSessionRequest,

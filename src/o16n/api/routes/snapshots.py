@@ -5,10 +5,11 @@ from __future__ import annotations
 from http import HTTPStatus
 
 from starlette.concurrency import run_in_threadpool
-from starlette.responses import JSONResponse, Response
+from starlette.responses import Response
 
 from o16n.api.body import bind, read_json
 from o16n.api.operation import ArrayOf, Call, Operation
+from o16n.api.responses import JSONResponse
 from o16n.api.routes.sessions import session_id
 from o16n.api.schemas import CreateSnapshotRequest, CreateSnapshotResponse, SnapshotInfo
 from o16n.auth.roles import Action

@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 from starlette.concurrency import run_in_threadpool
-from starlette.responses import JSONResponse, Response
+from starlette.responses import Response
 
 from o16n.api.operation import Call, Operation
+from o16n.api.responses import JSONResponse
 from o16n.api.schemas import StatusResponse
 from o16n.auth.roles import Action
 from o16n.domain.status import Health

@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
-from starlette.responses import JSONResponse, Response
+from starlette.responses import Response
 
 from o16n.api.body import read_bytes
 from o16n.api.names import object_name
 from o16n.api.operation import Call, Operation
+from o16n.api.responses import JSONResponse
 from o16n.api.routes.sessions import session_id
 from o16n.auth.roles import Action
 

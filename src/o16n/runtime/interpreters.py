@@ -24,11 +24,16 @@ class WorkerConfig:
     call_seconds: float
 
 
+_SCALARS = frozenset({type(None), bool, int, float, str})
+
+
 def json_value(value: object) -> JsonValue:
     """`value` as JSON data; the worker sends nothing else, so anything else is a violation."""
-    if value is None or isinstance(value, bool | int | float | str):
-        return value
+    if type(value) in _SCALARS:
+        return value  # type: ignore[return-value]
     if isinstance(value, list):
+        if all(type(item) in _SCALARS for item in value):
+            return value  # a flat list (the common output) needs no recursion
         return [json_value(item) for item in value]
     if isinstance(value, dict) and all(isinstance(key, str) for key in value):
         return {key: json_value(item) for key, item in value.items()}

@@ -89,23 +89,14 @@ def _wire(call: Call, rights: Rights, service: ServiceVersion) -> dict[str, obje
     ).model_dump()
 
 
-async def _publish(call: Call, version: str | None) -> ServiceVersion:
+async def publish(call: Call) -> Response:
+    """Publish a version (generated when the path has none); answers the version as JSON."""
     wire = await read_model(call.request, PublishWebServiceRequest, call.services.limits.json_bytes)
     name = str(call.request.path_params["name"])
-    return await run_in_threadpool(
+    version = call.request.path_params.get("version")
+    service = await run_in_threadpool(
         call.services.services.publish, call.user, rights_of(call), name, version, _request(wire)
     )
-
-
-async def publish_version(call: Call) -> Response:
-    """Publish a named version."""
-    service = await _publish(call, str(call.request.path_params["version"]))
-    return JSONResponse(service.version, status_code=HTTPStatus.CREATED)
-
-
-async def publish_unversioned(call: Call) -> Response:
-    """Publish with a generated version; the answer is that version, as a JSON string."""
-    service = await _publish(call, None)
     return JSONResponse(service.version, status_code=HTTPStatus.CREATED)
 
 
@@ -199,7 +190,7 @@ OPERATIONS = (
         "publishWebService",
         "Publishes a web service with a generated version",
         "Services",
-        publish_unversioned,
+        publish,
         _PUBLISH,
         success=HTTPStatus.CREATED,
         body=PublishWebServiceRequest,
@@ -222,7 +213,7 @@ OPERATIONS = (
         "publishWebServiceVersion",
         "Publishes a web service version",
         "Services",
-        publish_version,
+        publish,
         _PUBLISH,
         success=HTTPStatus.CREATED,
         body=PublishWebServiceRequest,

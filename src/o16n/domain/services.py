@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 import time
 from dataclasses import dataclass, replace
+from typing import TypeVar
 
 from o16n.domain import parameters
 from o16n.domain.models import (
@@ -72,6 +73,14 @@ def _file_names(names: tuple[str, ...]) -> tuple[str, ...]:
                 f"{name!r} is not a plain file name", field=f"outputFileNames[{index}]"
             )
     return names
+
+
+T = TypeVar("T")
+
+
+def _given(new: T | None, old: T) -> T:
+    """A patch member: the new value when given, else the stored one."""
+    return old if new is None else new
 
 
 class Services:
@@ -179,28 +188,28 @@ class Services:
     ) -> ServiceVersion:
         """Change the given members of a version; a new snapshot is laid over the stored one."""
         current = self._owned(user, rights, name, version)
-        changes: dict[str, object] = {}
-        if request.code is not None:
-            if not request.code:
-                raise InvalidInput("code must not be empty", field="code")
-            changes["code"] = request.code
-        if request.init_code is not None:
-            changes["init_code"] = request.init_code
-        if request.description is not None:
-            changes["description"] = request.description
-        if request.operation_id is not None:
-            changes["operation_id"] = _checked_operation_id(request.operation_id)
-        if request.inputs is not None:
-            changes["inputs"] = parameters.definitions(request.inputs, "inputParameterDefinitions")
-        if request.outputs is not None:
-            changes["outputs"] = parameters.definitions(
-                request.outputs, "outputParameterDefinitions"
-            )
-        if request.output_file_names is not None:
-            changes["output_file_names"] = _file_names(request.output_file_names)
-        if request.runtime_type is not None:
-            changes["runtime_type"] = runtime_type_of(request.runtime_type)
-        patched = replace(current, **changes, revision=current.revision + 1, updated_at=now())  # type: ignore[arg-type]
+        if request.code is not None and not request.code:
+            raise InvalidInput("code must not be empty", field="code")
+        inputs, outputs = request.inputs, request.outputs
+        patched = replace(
+            current,
+            code=_given(request.code, current.code),
+            init_code=_given(request.init_code, current.init_code),
+            description=_given(request.description, current.description),
+            operation_id=_checked_operation_id(_given(request.operation_id, current.operation_id)),
+            inputs=current.inputs
+            if inputs is None
+            else parameters.definitions(inputs, "inputParameterDefinitions"),
+            outputs=current.outputs
+            if outputs is None
+            else parameters.definitions(outputs, "outputParameterDefinitions"),
+            output_file_names=_file_names(
+                _given(request.output_file_names, current.output_file_names)
+            ),
+            runtime_type=runtime_type_of(_given(request.runtime_type, current.runtime_type)),
+            revision=current.revision + 1,
+            updated_at=now(),
+        )
         patched = self._with_snapshot(user, patched, request.snapshot_id, overlay=True)
         with self._store.unit_of_work() as uow:
             uow.services.replace(patched)

@@ -1,0 +1,1 @@
+"""Tests of o16n.client against a real server."""

@@ -1,0 +1,122 @@
+"""Publishing, consuming, patching and deleting services through the client."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+
+import pytest
+from sklearn import datasets, svm
+
+from o16n.client import Client, ServiceResult
+from o16n.errors import ServiceExists, ServiceNotFound
+from tests.harness import Server
+
+IRIS_CODE = (
+    "import numpy as np\n"
+    "names = ['setosa', 'versicolor', 'virginica']\n"
+    "result = names[int(clf.predict(np.array(flower_data).reshape(1, -1))[0])]"
+)
+
+
+def _ids(server: Server, client: Client, path: str) -> set[str]:
+    with server.client(client.access_token) as raw:
+        response = raw.get(path)
+        assert response.status_code == 200, response.text
+        return {str(item["id"]) for item in response.json()}
+
+
+@pytest.fixture
+def leftovers(server: Server, client: Client) -> Iterator[None]:
+    """The test leaves no session and no snapshot behind."""
+    sessions, snapshots = _ids(server, client, "/sessions"), _ids(server, client, "/snapshots")
+    yield
+    assert _ids(server, client, "/sessions") == sessions
+    assert _ids(server, client, "/snapshots") == snapshots
+
+
+@pytest.fixture(scope="module")
+def classifier() -> object:
+    """An SVC fitted on the iris data set."""
+    iris = datasets.load_iris()
+    return svm.SVC().fit(iris.data, iris.target)
+
+
+def test_publish_with_objects_then_consume(
+    client: Client, classifier: object, new_name: Callable[[str], str], leftovers: None
+) -> None:
+    name = new_name("Iris")
+    version = client.publish(
+        name,
+        code=IRIS_CODE,
+        inputs={"flower_data": "vector"},
+        outputs={"result": "character"},
+        objects={"clf": classifier},
+        operation_id="classify",
+        description="iris",
+    )
+    service = client.service(name)
+    assert service.version == version
+    assert service(flower_data=[7, 3.2, 4.7, 1.4]).outputs == {"result": "versicolor"}
+    reply = service.classify(flower_data=[5.1, 3.5, 1.4, 0.2])  # type: ignore[attr-defined]
+    assert isinstance(reply, ServiceResult)
+    assert reply.success
+    assert reply.outputs == {"result": "setosa"}
+    info = client.services(name)[0]
+    assert (info.inputs, info.outputs, info.description) == (
+        {"flower_data": "vector"},
+        {"result": "character"},
+        "iris",
+    )
+    assert info.snapshot_id is not None
+    assert service.swagger()["swagger"] == "2.0"
+
+
+def test_publish_with_files_and_output_files(
+    client: Client, new_name: Callable[[str], str], leftovers: None
+) -> None:
+    name = new_name("Files")
+    client.publish(
+        name,
+        "v1",
+        init="greeting = open('greeting.txt').read()",
+        code="open('out.txt', 'w').write(greeting + who)\nfail = 1 / 0 if who == '!' else 0",
+        inputs={"who": "character"},
+        files={"greeting.txt": b"hello "},
+        output_files=["out.txt"],
+    )
+    service = client.service(name, "v1")
+    result = service.consume(who="world")
+    assert result.success, result.error_message
+    assert result.output_files == {"out.txt": b"hello world"}
+    failed = service(who="!")
+    assert not failed.success
+    assert "ZeroDivisionError" in failed.error_message
+
+
+def test_a_failed_publish_cleans_up_too(
+    client: Client, new_name: Callable[[str], str], leftovers: None
+) -> None:
+    name = new_name("Again")
+    client.publish(name, "v1", code="pass")
+    with pytest.raises(ServiceExists):
+        client.publish(name, "v1", code="pass", objects={"x": 1}, files={"f.txt": b"f"})
+
+
+def test_latest_version_patch_and_delete(
+    client: Client, new_name: Callable[[str], str], leftovers: None
+) -> None:
+    name = new_name("Versions")
+    client.publish(name, "v1", code="y = 1", outputs={"y": "integer"})
+    client.publish(name, "v2", code="y = 2", outputs={"y": "integer"})
+    assert [info.version for info in client.services(name)] == ["v1", "v2"]
+    assert client.service(name)().outputs == {"y": 2}
+    assert client.service(name, "v1")().outputs == {"y": 1}
+    client.patch(name, "v1", code="y = k", description="patched", objects={"k": 10})
+    assert client.services(name)[0].description == "patched"
+    assert client.service(name, "v1")().outputs == {"y": 10}
+    client.delete(name, "v2")
+    assert client.service(name).version == "v1"
+    client.delete(name, "v1")
+    with pytest.raises(ServiceNotFound):
+        client.service(name)
+    assert name not in {info.name for info in client.services()}

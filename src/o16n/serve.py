@@ -48,7 +48,8 @@ def serve(settings: Settings, fd: int | None = None) -> None:
         create_app(settings),
         loop="asyncio",
         http="httptools",
-        access_log=False,
+        access_log=False,  # ours is the JSON access log of the request middleware
+        proxy_headers=False,  # nothing here reads the client address; trust no X-Forwarded-*
         log_level=settings.log_level,
         lifespan="on",
         timeout_graceful_shutdown=10,

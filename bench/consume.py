@@ -44,9 +44,16 @@ class Figures:
     p99_ms: float
 
 
+def _figure(pattern: str, output: str) -> str:
+    found = re.search(pattern, output)
+    if found is None:
+        raise RuntimeError(f"cannot read {pattern!r} in wrk's output:\n{output}")
+    return found.group(1)
+
+
 def _ms(text: str) -> float:
-    number, unit = re.match(r"([\d.]+)(\w+)", text).groups()  # type: ignore[union-attr]
-    return float(number) * {"us": 1e-3, "ms": 1.0, "s": 1e3}[unit]
+    number, unit = re.fullmatch(r"([\d.]+)(us|ms|s|m)", text).groups()  # type: ignore[union-attr]
+    return float(number) * {"us": 1e-3, "ms": 1.0, "s": 1e3, "m": 6e4}[unit]
 
 
 def wrk(url: str, body: str, token: str | None, seconds: int, connections: int) -> Figures:
@@ -75,9 +82,9 @@ def wrk(url: str, body: str, token: str | None, seconds: int, connections: int) 
     os.unlink(script.name)
     if "Non-2xx" in output:
         raise RuntimeError(f"wrk saw errors against {url}:\n{output}")
-    rps = float(re.search(r"Requests/sec:\s+([\d.]+)", output).group(1))  # type: ignore[union-attr]
-    p50 = _ms(re.search(r"50%\s+(\S+)", output).group(1))  # type: ignore[union-attr]
-    p99 = _ms(re.search(r"99%\s+(\S+)", output).group(1))  # type: ignore[union-attr]
+    rps = float(_figure(r"Requests/sec:\s+([\d.]+)", output))
+    p50 = _ms(_figure(r"50%\s+(\S+)", output))
+    p99 = _ms(_figure(r"99%\s+(\S+)", output))
     return Figures(rps, p50, p99)
 
 

@@ -1,4 +1,4 @@
-"""The `o16n` command: serve, db upgrade, users."""
+"""The `o16n` command: serve, db upgrade, users, and the remote commands (login, services…)."""
 
 from __future__ import annotations
 
@@ -10,6 +10,7 @@ import click
 from o16n import __version__
 from o16n.app import open_store
 from o16n.cli.options import data_dir_options, settings_from
+from o16n.cli.remote import COMMANDS as REMOTE_COMMANDS
 from o16n.cli.users import users
 from o16n.errors import O16nError
 from o16n.serve import serve as run_server
@@ -64,3 +65,5 @@ def upgrade(data_dir: Path | None, config_file: Path | None, revision: str) -> N
 
 
 main.add_command(users)
+for _command in REMOTE_COMMANDS:
+    main.add_command(_command)

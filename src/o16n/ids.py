@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import secrets
-import time
 import uuid
 from datetime import UTC, datetime
 from typing import NewType
@@ -27,11 +26,6 @@ def new_secret(nbytes: int = 32) -> str:
 def now() -> datetime:
     """The current time, timezone-aware UTC."""
     return datetime.now(UTC)
-
-
-def epoch_seconds() -> float:
-    """Seconds since the Unix epoch."""
-    return time.time()
 
 
 def wire_timestamp(moment: datetime) -> str:

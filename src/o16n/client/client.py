@@ -152,10 +152,7 @@ class Client:
         path = f"/services/{_segment(name)}"
         if version is not None:
             path += f"/{_segment(version)}"
-        with self._staged(objects, files) as snapshot:
-            if snapshot is not None:
-                body["snapshotId"] = snapshot
-            answer: object = self._connection.request("POST", path, json=body).json()
+        answer = self._submit("POST", path, body, objects, files)
         return answer if isinstance(answer, str) else str(version)
 
     def patch(
@@ -184,10 +181,22 @@ class Client:
             operation_id=operation_id,
         )
         path = f"/services/{_segment(name)}/{_segment(version)}"
+        self._submit("PATCH", path, body, objects, files)
+
+    def _submit(
+        self,
+        method: str,
+        path: str,
+        body: dict[str, object],
+        objects: dict[str, object] | None,
+        files: dict[str, bytes] | None,
+    ) -> object:
+        """Send a publish or patch, with `objects`/`files` staged in a snapshot first."""
         with self._staged(objects, files) as snapshot:
             if snapshot is not None:
                 body["snapshotId"] = snapshot
-            self._connection.request("PATCH", path, json=body)
+            answer: object = self._connection.request(method, path, json=body).json()
+        return answer
 
     def services(self, name: str | None = None) -> list[ServiceInfo]:
         """Every service version you may see, or the versions of `name` in publish order."""

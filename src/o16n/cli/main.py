@@ -10,7 +10,9 @@ import click
 from o16n import __version__
 from o16n.app import open_store
 from o16n.cli.options import data_dir_options, settings_from
-from o16n.cli.remote import COMMANDS as REMOTE_COMMANDS
+from o16n.cli.remote import login, logout
+from o16n.cli.service_commands import call, services
+from o16n.cli.session_commands import sessions, snapshots
 from o16n.cli.users import users
 from o16n.errors import O16nError
 from o16n.serve import serve as run_server
@@ -64,6 +66,5 @@ def upgrade(data_dir: Path | None, config_file: Path | None, revision: str) -> N
     click.echo(f"database schema: {before or 'empty'} -> {after}")
 
 
-main.add_command(users)
-for _command in REMOTE_COMMANDS:
-    main.add_command(_command)
+for command in (users, login, logout, services, call, sessions, snapshots):
+    main.add_command(command)

@@ -1,4 +1,4 @@
-"""Remote commands: log in to a server, then manage services, sessions and snapshots.
+"""Remote commands' common ground (stored login, errors, output) and `login`/`logout`.
 
 Exit codes: 0 ok, 1 the server (or the connection to it) failed, 2 usage error,
 3 not logged in or not authenticated.
@@ -6,13 +6,11 @@ Exit codes: 0 ok, 1 the server (or the connection to it) failed, 2 usage error,
 
 from __future__ import annotations
 
-import base64
 import json
-import sys
 import time
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, TypeVar
 from urllib.parse import quote
@@ -24,7 +22,7 @@ from rich.table import Table
 
 from o16n.cli import credentials
 from o16n.cli.credentials import Credentials
-from o16n.client import Client, ServiceInfo
+from o16n.client import Client
 from o16n.client.connection import Connection
 from o16n.errors import O16nError, Unauthenticated
 
@@ -66,7 +64,7 @@ def json_option(command: F) -> F:
 
 
 @contextmanager
-def _server_errors(*, hint: bool = False) -> Iterator[None]:
+def server_errors(*, hint: bool = False) -> Iterator[None]:
     """Turn client errors into exit codes: 3 unauthenticated, 1 anything else on the server."""
     try:
         yield
@@ -79,15 +77,15 @@ def _server_errors(*, hint: bool = False) -> Iterator[None]:
         raise ServerFailure(f"cannot reach the server: {error}") from error
 
 
-def _segment(text: str) -> str:
+def segment(text: str) -> str:
     return quote(text, safe="")
 
 
-def _print_json(data: object) -> None:
+def print_json(data: object) -> None:
     click.echo(json.dumps(data, indent=2, ensure_ascii=False))
 
 
-def _print_table(title: str | None, columns: Sequence[str], rows: Sequence[Sequence[str]]) -> None:
+def print_table(title: str | None, columns: Sequence[str], rows: Sequence[Sequence[str]]) -> None:
     table = Table(title=title)
     for column in columns:
         table.add_column(column, overflow="fold", no_wrap=column in _UNBROKEN)
@@ -143,7 +141,7 @@ def remote(config_dir: Path | None) -> Iterator[Remote]:
     stored = credentials.load(directory)
     if stored is None:
         raise NotAuthenticated("not logged in: run `o16n login URL` first")
-    with _server_errors(hint=True):
+    with server_errors(hint=True):
         current = _refreshed(directory, stored)
         connection = Connection(current.url, timeout=_TIMEOUT)
         connection.use_token(current.access_token)
@@ -173,7 +171,7 @@ def login(url: str, username: str | None, password: str | None, config_dir: Path
         password = str(click.prompt("Password", hide_input=True))
     connection = Connection(url, timeout=_TIMEOUT)
     try:
-        with _server_errors():
+        with server_errors():
             connection.login(username, password)
         tokens = connection.tokens
     finally:
@@ -199,7 +197,7 @@ def logout(config_dir: Path | None) -> None:
     if stored is not None and stored.refresh_token is not None:
         connection = Connection(stored.url, timeout=_TIMEOUT)
         try:
-            path = f"/login/refreshToken?refreshToken={_segment(stored.refresh_token)}"
+            path = f"/login/refreshToken?refreshToken={segment(stored.refresh_token)}"
             connection.request("DELETE", path)
         except (O16nError, httpx.HTTPError) as error:
             click.echo(f"warning: could not revoke the token on the server: {error}", err=True)
@@ -212,245 +210,3 @@ def logout(config_dir: Path | None) -> None:
 
 
 # --- services -----------------------------------------------------------------------------
-
-
-def _service_json(info: ServiceInfo) -> dict[str, object]:
-    return asdict(info)
-
-
-def _parameters(types: dict[str, str]) -> str:
-    return ", ".join(f"{name}: {kind}" for name, kind in types.items())
-
-
-@click.group()
-def services() -> None:
-    """Published web services on the server you logged in to."""
-
-
-@services.command("list")
-@json_option
-@config_dir_option
-def list_services(as_json: bool, config_dir: Path | None) -> None:
-    """List every service version you may see."""
-    with remote(config_dir) as server:
-        infos = server.client.services()
-    if as_json:
-        _print_json([_service_json(info) for info in infos])
-        return
-    rows = [
-        (
-            info.name,
-            info.version,
-            info.published_by,
-            info.creation_time,
-            _parameters(info.inputs),
-            _parameters(info.outputs),
-        )
-        for info in infos
-    ]
-    columns = ("Name", "Version", "Published by", "Created", "Inputs", "Outputs")
-    _print_table("Web services", columns, rows)
-
-
-@services.command("show")
-@click.argument("name")
-@click.argument("version", required=False)
-@json_option
-@config_dir_option
-def show_service(name: str, version: str | None, as_json: bool, config_dir: Path | None) -> None:
-    """Show one version of a service (the latest when VERSION is omitted)."""
-    with remote(config_dir) as server:
-        info = server.client.service(name, version).info
-    if as_json:
-        _print_json(_service_json(info))
-        return
-    rows = [
-        (key, "" if value is None else str(value))
-        for key, value in (
-            ("name", info.name),
-            ("version", info.version),
-            ("published by", info.published_by),
-            ("created", info.creation_time),
-            ("runtime", info.runtime_type),
-            ("description", info.description),
-            ("operation id", info.operation_id),
-            ("snapshot", info.snapshot_id),
-            ("inputs", _parameters(info.inputs)),
-            ("outputs", _parameters(info.outputs)),
-            ("output files", ", ".join(info.output_files)),
-            ("permission", info.permission),
-            ("init code", info.init_code),
-            ("code", info.code),
-        )
-    ]
-    _print_table(f"{info.name} {info.version}", ("Field", "Value"), rows)
-
-
-@services.command("delete")
-@click.argument("name")
-@click.argument("version")
-@config_dir_option
-def delete_service(name: str, version: str, config_dir: Path | None) -> None:
-    """Delete one version of a service."""
-    with remote(config_dir) as server:
-        server.client.delete(name, version)
-    click.echo(f"deleted {name} {version}")
-
-
-@services.command("swagger")
-@click.argument("name")
-@click.argument("version")
-@config_dir_option
-def swagger(name: str, version: str, config_dir: Path | None) -> None:
-    """Print the Swagger 2.0 document of a service version."""
-    with remote(config_dir) as server:
-        document = server.client.service(name, version).swagger()
-    _print_json(document)
-
-
-def _inputs(pairs: Sequence[str], json_input: str | None) -> dict[str, object]:
-    """The call's inputs: the JSON object of --json-input, then each --input k=v over it."""
-    inputs: dict[str, object] = {}
-    if json_input is not None:
-        try:
-            text = sys.stdin.read() if json_input == "-" else Path(json_input).read_text("utf-8")
-            loaded: object = json.loads(text)
-        except OSError as error:
-            raise click.BadParameter(str(error), param_hint="--json-input") from error
-        except ValueError as error:
-            raise click.BadParameter(f"not JSON: {error}", param_hint="--json-input") from error
-        if not isinstance(loaded, dict):
-            raise click.BadParameter("expected a JSON object", param_hint="--json-input")
-        inputs.update(loaded)
-    for pair in pairs:
-        key, equals, text = pair.partition("=")
-        if not equals or not key:
-            raise click.BadParameter(f"expected NAME=VALUE, got {pair!r}", param_hint="--input")
-        try:
-            inputs[key] = json.loads(text)
-        except ValueError:
-            inputs[key] = text
-    return inputs
-
-
-@click.command("call")
-@click.argument("name")
-@click.argument("version")
-@click.option(
-    "--input",
-    "-i",
-    "pairs",
-    multiple=True,
-    metavar="NAME=VALUE",
-    help="An input (VALUE is parsed as JSON when it parses, else taken as a string).",
-)
-@click.option(
-    "--json-input",
-    metavar="FILE",
-    help="A JSON object of inputs ('-': standard input); --input values override it.",
-)
-@config_dir_option
-def call(
-    name: str, version: str, pairs: tuple[str, ...], json_input: str | None, config_dir: Path | None
-) -> None:
-    """Call a service version and print its JSON result (exit 1 when the code failed)."""
-    inputs = _inputs(pairs, json_input)
-    with remote(config_dir) as server:
-        result = server.client.service(name, version).consume(**inputs)
-    _print_json(
-        {
-            "success": result.success,
-            "errorMessage": result.error_message,
-            "consoleOutput": result.console_output,
-            "outputParameters": result.outputs,
-            "outputFiles": {
-                file: None if data is None else base64.b64encode(data).decode("ascii")
-                for file, data in result.output_files.items()
-            },
-        }
-    )
-    if not result.success:
-        raise ServerFailure(result.error_message or "the service's code failed")
-
-
-# --- sessions and snapshots ---------------------------------------------------------------
-
-
-def _records(body: object) -> list[dict[str, object]]:
-    return [item for item in body if isinstance(item, dict)] if isinstance(body, list) else []
-
-
-def _cells(record: dict[str, object], keys: Sequence[str]) -> tuple[str, ...]:
-    return tuple("" if record.get(key) is None else str(record.get(key)) for key in keys)
-
-
-@click.group()
-def sessions() -> None:
-    """Your Python sessions on the server (an Owner sees everybody's)."""
-
-
-@sessions.command("list")
-@json_option
-@config_dir_option
-def list_sessions(as_json: bool, config_dir: Path | None) -> None:
-    """List sessions."""
-    with remote(config_dir) as server:
-        records = _records(server.get("/sessions"))
-    if as_json:
-        _print_json(records)
-        return
-    keys = ("id", "name", "owner", "runtimeType", "creationTime")
-    rows = [_cells(record, keys) for record in records]
-    _print_table("Sessions", ("Id", "Name", "Owner", "Runtime", "Created"), rows)
-
-
-@sessions.command("close")
-@click.argument("session_id", metavar="ID")
-@click.option("--force", is_flag=True, help="Kill the interpreter instead of closing politely.")
-@config_dir_option
-def close_session(session_id: str, force: bool, config_dir: Path | None) -> None:
-    """Close a session."""
-    path = f"/sessions/{_segment(session_id)}" + ("/force" if force else "")
-    with remote(config_dir) as server:
-        server.delete(path)
-    click.echo(f"closed session {session_id}")
-
-
-@click.group()
-def snapshots() -> None:
-    """Your snapshots on the server."""
-
-
-@snapshots.command("list")
-@json_option
-@config_dir_option
-def list_snapshots(as_json: bool, config_dir: Path | None) -> None:
-    """List snapshots."""
-    with remote(config_dir) as server:
-        records = _records(server.get("/snapshots"))
-    if as_json:
-        _print_json(records)
-        return
-    keys = ("id", "name", "owner", "creationTime", "contentSize")
-    rows = [_cells(record, keys) for record in records]
-    _print_table("Snapshots", ("Id", "Name", "Owner", "Created", "Size (bytes)"), rows)
-
-
-@snapshots.command("delete")
-@click.argument("snapshot_id", metavar="ID")
-@config_dir_option
-def delete_snapshot(snapshot_id: str, config_dir: Path | None) -> None:
-    """Delete a snapshot."""
-    with remote(config_dir) as server:
-        server.client.delete_snapshot(snapshot_id)
-    click.echo(f"deleted snapshot {snapshot_id}")
-
-
-COMMANDS: tuple[click.Command, ...] = (
-    login,
-    logout,
-    services,
-    call,
-    sessions,
-    snapshots,
-)

@@ -8,17 +8,16 @@ from pathlib import Path
 import click
 
 from o16n import __version__
-from o16n.app import open_store
 from o16n.cli.options import data_dir_options, settings_from
 from o16n.cli.remote import login, logout
 from o16n.cli.service_commands import call, services
 from o16n.cli.session_commands import sessions, snapshots
 from o16n.cli.users import users
 from o16n.errors import O16nError
-from o16n.serve import serve as run_server
-from o16n.store import schema
 
 PRIVATE_UMASK = 0o077  # files the server writes (database, keys, blobs) are its own
+# The server's modules are imported inside the commands that use them, so that the remote
+# commands (which need only the client) start quickly.
 
 
 @click.group()
@@ -41,6 +40,8 @@ def serve(
     fd: int | None,
 ) -> None:
     """Start the server (creates the data directory and database on first start)."""
+    from o16n.serve import serve as run_server
+
     settings = settings_from(data_dir=data_dir, config_file=config_file, host=host, port=port)
     try:
         run_server(settings, fd=fd)
@@ -58,6 +59,9 @@ def db() -> None:
 @click.option("--revision", default="head", hidden=True, help="Target revision.")
 def upgrade(data_dir: Path | None, config_file: Path | None, revision: str) -> None:
     """Upgrade the database schema to this version of o16n."""
+    from o16n.app import open_store
+    from o16n.store import schema
+
     settings = settings_from(data_dir=data_dir, config_file=config_file)
     with open_store(settings, create=True) as store:
         before = schema.current_revision(store.engine)

@@ -5,15 +5,16 @@ from __future__ import annotations
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import click
 
-from o16n.app import accounts_for, open_store, signer_for
 from o16n.cli.options import data_dir_options, settings_from
-from o16n.domain.accounts import Accounts
 from o16n.domain.models import Role
 from o16n.errors import O16nError
-from o16n.store import schema
+
+if TYPE_CHECKING:
+    from o16n.domain.accounts import Accounts
 
 _ROLE_CHOICES = click.Choice(["Owner", "Contributor", "Reader", "none"], case_sensitive=False)
 
@@ -24,6 +25,9 @@ def _role(text: str) -> Role | None:
 
 @contextmanager
 def _accounts(data_dir: Path | None, config_file: Path | None) -> Iterator[Accounts]:
+    from o16n.app import accounts_for, open_store, signer_for
+    from o16n.store import schema
+
     settings = settings_from(data_dir=data_dir, config_file=config_file)
     try:
         with open_store(settings, create=True) as store:

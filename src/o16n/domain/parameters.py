@@ -2,19 +2,12 @@
 
 from __future__ import annotations
 
-import keyword
 import math
 from collections.abc import Callable, Sequence
 
 from o16n.domain.models import JsonValue, Parameter, ParameterType
+from o16n.domain.names import identifier
 from o16n.errors import InvalidInput
-
-
-def parameter_name(name: str, field: str) -> str:
-    """`name` if it can be a Python global; InvalidInput naming `field` otherwise."""
-    if not name.isidentifier() or keyword.iskeyword(name):
-        raise InvalidInput(f"{name!r} is not a valid Python identifier", field=field)
-    return name
 
 
 def definitions(raw: Sequence[tuple[str, str]], field: str) -> tuple[Parameter, ...]:
@@ -22,7 +15,7 @@ def definitions(raw: Sequence[tuple[str, str]], field: str) -> tuple[Parameter, 
     seen: set[str] = set()
     parameters = []
     for index, (name, type_name) in enumerate(raw):
-        parameter_name(name, f"{field}[{index}].name")
+        identifier(name, f"{field}[{index}].name")
         if name in seen:
             raise InvalidInput(f"parameter {name!r} is declared twice", field=f"{field}[{index}]")
         seen.add(name)

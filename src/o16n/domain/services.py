@@ -16,6 +16,7 @@ from o16n.domain.models import (
     Principal,
     ServiceVersion,
 )
+from o16n.domain.names import file_name
 from o16n.domain.ports import MetadataStore, ServiceRuntime
 from o16n.domain.sessions import runtime_type_of
 from o16n.domain.snapshots import Snapshots
@@ -68,10 +69,7 @@ def _checked_operation_id(text: str | None) -> str | None:
 
 def _file_names(names: tuple[str, ...]) -> tuple[str, ...]:
     for index, name in enumerate(names):
-        if not name or name in {".", ".."} or "/" in name or "\\" in name or "\x00" in name:
-            raise InvalidInput(
-                f"{name!r} is not a plain file name", field=f"outputFileNames[{index}]"
-            )
+        file_name(name, f"outputFileNames[{index}]")
     return names
 
 

@@ -7,11 +7,11 @@ from http import HTTPStatus
 from starlette.datastructures import UploadFile
 from starlette.responses import PlainTextResponse, Response
 
-from o16n.api.names import file_name
 from o16n.api.operation import Call, Operation
 from o16n.api.responses import JSONResponse
 from o16n.api.routes.sessions import session_id
 from o16n.auth.roles import Action
+from o16n.domain.names import file_name
 from o16n.errors import InvalidInput, PayloadTooLarge, UnsupportedMediaType
 
 _OCTETS = "application/octet-stream"

@@ -7,7 +7,6 @@ from http import HTTPStatus
 from starlette.responses import Response
 
 from o16n.api.body import read_model
-from o16n.api.names import object_name
 from o16n.api.operation import ArrayOf, Call, Operation
 from o16n.api.responses import JSONResponse
 from o16n.api.schemas import (
@@ -22,6 +21,7 @@ from o16n.api.schemas import (
 from o16n.auth.authorizer import is_allowed
 from o16n.auth.roles import Action
 from o16n.domain.models import Session
+from o16n.domain.names import identifier
 from o16n.ids import wire_timestamp
 
 _STRINGS: dict[str, object] = {"type": "array", "items": {"type": "string"}}
@@ -64,7 +64,7 @@ async def execute_code(call: Call) -> Response:
     """Run code with named inputs and outputs; failures come back as success: false."""
     request = await read_model(call.request, ExecuteRequest, call.services.limits.json_bytes)
     inputs = {
-        object_name(item.name, f"inputParameters[{index}].name"): item.value
+        identifier(item.name, f"inputParameters[{index}].name"): item.value
         for index, item in enumerate(request.inputParameters)
     }
     result = await call.services.sessions.execute(

@@ -5,17 +5,17 @@ from __future__ import annotations
 from starlette.responses import Response
 
 from o16n.api.body import read_bytes
-from o16n.api.names import object_name
 from o16n.api.operation import Call, Operation
 from o16n.api.responses import JSONResponse
 from o16n.api.routes.sessions import session_id
 from o16n.auth.roles import Action
+from o16n.domain.names import identifier
 
 _OCTETS = "application/octet-stream"
 
 
 def _object(call: Call) -> str:
-    return object_name(str(call.request.path_params["objectName"]), "objectName")
+    return identifier(str(call.request.path_params["objectName"]), "objectName")
 
 
 async def list_objects(call: Call) -> Response:

@@ -1,4 +1,4 @@
-"""Validation of names that come in the path: objects, files and parameters."""
+"""Names users choose: Python identifiers (objects, parameters) and plain file names."""
 
 from __future__ import annotations
 
@@ -9,8 +9,8 @@ from o16n.errors import InvalidInput
 MAX_FILE_NAME = 255
 
 
-def object_name(name: str, field: str) -> str:
-    """`name` if it is a Python identifier (objects become globals); InvalidInput otherwise."""
+def identifier(name: str, field: str) -> str:
+    """`name` if it can be a Python global (objects, parameters); InvalidInput otherwise."""
     if not name.isidentifier() or keyword.iskeyword(name):
         raise InvalidInput(f"{name!r} is not a valid Python identifier", field=field)
     return name

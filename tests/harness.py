@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import os
 import signal
 import socket
@@ -41,6 +42,8 @@ class Server:
         self.url = f"http://127.0.0.1:{port}"
         self.log_path = self.data_dir.parent / f"{self.data_dir.name}-server.log"
         environment = {**os.environ, "O16N_ADMIN_PASSWORD": ADMIN_PASSWORD, **self.env}
+        if os.geteuid() == 0 and not nobody_can_run_workers():
+            environment.setdefault("O16N_WORKER_USER", "")
         for name in self.without_env:
             environment.pop(name, None)
         command = [sys.executable, "-m", "o16n", "serve", "--data-dir", str(self.data_dir)]
@@ -199,3 +202,28 @@ def traversable_tmp_dir(prefix: str) -> Path:
     path = Path(tempfile.mkdtemp(prefix=prefix, dir="/tmp"))
     path.chmod(TRAVERSABLE)
     return path
+
+
+@functools.cache
+def nobody_can_run_workers() -> bool:
+    """Whether `nobody` can run this interpreter with numpy and o16n (needs root to try).
+
+    Not where the checkout or its .venv sits in a folder others cannot enter (a 0700
+    `mktemp -d`): servers started by the tests then keep workers under the test's own
+    identity, and the tests that check the switch to `nobody` say so.
+    """
+    source = str(Path(__file__).resolve().parents[1] / "src")
+    probe = [sys.executable, "-c", "import numpy, msgpack, o16n.runtime.worker"]
+    try:
+        done = subprocess.run(
+            probe,
+            user="nobody",
+            env={"PYTHONPATH": source},
+            cwd="/",
+            capture_output=True,
+            timeout=60,
+            check=False,
+        )
+    except OSError:
+        return False
+    return done.returncode == 0

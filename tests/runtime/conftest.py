@@ -5,8 +5,6 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import os
-import subprocess
-import sys
 from collections.abc import AsyncIterator, Callable, Coroutine, Iterator, Sequence
 from datetime import UTC, datetime
 from pathlib import Path
@@ -19,6 +17,7 @@ from o16n.runtime.configuration import PoolConfig
 from o16n.runtime.limits import WorkerLimits
 from o16n.runtime.pool import ServicePools
 from o16n.runtime.process import WorkerProcess
+from tests.harness import nobody_can_run_workers
 
 T = TypeVar("T")
 Spawner = Callable[..., WorkerProcess]
@@ -32,27 +31,8 @@ class Runner(Protocol):
         ...
 
 
-def _nobody_can_run_workers() -> bool:
-    """Whether `nobody` can run this interpreter with numpy and o16n (needs root to try)."""
-    source = str(Path(__file__).resolve().parents[2] / "src")
-    probe = [sys.executable, "-c", "import numpy, msgpack, o16n.runtime.worker"]
-    try:
-        done = subprocess.run(
-            probe,
-            user="nobody",
-            env={"PYTHONPATH": source},
-            cwd="/",
-            capture_output=True,
-            timeout=60,
-            check=False,
-        )
-    except OSError:
-        return False
-    return done.returncode == 0
-
-
 IS_ROOT = os.geteuid() == 0
-NOBODY_WORKS = IS_ROOT and _nobody_can_run_workers()
+NOBODY_WORKS = IS_ROOT and nobody_can_run_workers()
 # Workers run as `nobody` wherever that can work; elsewhere as the test's own user.
 WORKER_USER = "nobody" if NOBODY_WORKS else None
 

@@ -22,7 +22,8 @@ class PoolConfig:
     `idle_seconds` how long a version stays unused before its surplus workers go; `blank` the
     started interpreters kept ready for any version (generic pool), each having imported
     `preload`; `retry_seconds` how long a version that failed to prepare answers with that
-    failure before it is tried again.
+    failure before it is tried again (and how long no blank worker is started after one
+    failed to start).
     """
 
     root: Path

@@ -32,6 +32,7 @@ class Spares:
         self._prefix = f"w{secrets.token_hex(3)}-"
         self._closed = False
         self._warned = False
+        self._quiet_until = 0.0  # after a failed start, no blank worker is tried before this
 
     @property
     def ready(self) -> int:
@@ -48,6 +49,8 @@ class Spares:
                 if not task.cancelled() and task.exception() is None:
                     self.retire(task.result())  # started, then died while waiting
         loop = asyncio.get_running_loop()
+        if loop.time() < self._quiet_until:
+            return
         while len(self._blanks) < self._config.blank:
             task = loop.create_task(self._spawn(preload=True))
             task.add_done_callback(_observe)
@@ -109,6 +112,8 @@ class Spares:
                 reply = await process.call("preload", payload, config.start_seconds)
                 self._warn(reply.get("failed"))
         except BaseException:
+            if preload:  # a blank worker: do not try again at once (that would spin)
+                self._quiet_until = asyncio.get_running_loop().time() + config.retry_seconds
             self.retire(process)
             raise
         return process

@@ -144,3 +144,52 @@ service_blobs = Table(
     PrimaryKeyConstraint("service_id", "position", name="pk_service_blobs"),
     Index("ix_service_blobs_blob_id", "blob_id"),
 )
+
+batch_executions = Table(
+    "batch_executions",
+    metadata,
+    Column("id", String(36), primary_key=True),
+    Column("service_name", String(128), nullable=False),
+    Column("service_version", String(128), nullable=False),
+    Column("owner_id", String(36), ForeignKey("users.id", ondelete="CASCADE"), nullable=False),
+    Column("parallel_count", Integer, nullable=False),
+    Column("state", String(16), nullable=False),
+    Column("total_count", Integer, nullable=False),
+    Column("created_at", UtcDateTime(), nullable=False),
+    Column("finished_at", UtcDateTime(), nullable=True),
+    Index("ix_batch_executions_service_name", "service_name", "service_version"),
+    Index("ix_batch_executions_state", "state"),
+)
+
+batch_records = Table(
+    "batch_records",
+    metadata,
+    Column(
+        "execution_id",
+        String(36),
+        ForeignKey("batch_executions.id", ondelete="CASCADE"),
+        nullable=False,
+    ),
+    Column("position", Integer, nullable=False),
+    Column("inputs", JSON, nullable=False),
+    Column("state", String(16), nullable=False),
+    Column("result", JSON, nullable=True),
+    PrimaryKeyConstraint("execution_id", "position", name="pk_batch_records"),
+    Index("ix_batch_records_execution_id", "execution_id", "state"),
+)
+
+batch_record_files = Table(
+    "batch_record_files",
+    metadata,
+    Column(
+        "execution_id",
+        String(36),
+        ForeignKey("batch_executions.id", ondelete="CASCADE"),
+        nullable=False,
+    ),
+    Column("position", Integer, nullable=False),
+    Column("file_name", String(256), nullable=False),
+    Column("blob_id", String(64), nullable=False),
+    PrimaryKeyConstraint("execution_id", "position", "file_name", name="pk_batch_record_files"),
+    Index("ix_batch_record_files_blob_id", "blob_id"),
+)

@@ -11,7 +11,7 @@ from o16n.domain.models import ExecutionResult, JsonValue
 from o16n.errors import WorkerProtocolError
 from o16n.runtime.limits import WorkerLimits
 from o16n.runtime.process import WorkerProcess
-from o16n.runtime.sandbox import open_root
+from o16n.runtime.sandbox import reset_root
 
 
 @dataclass(frozen=True)
@@ -137,7 +137,7 @@ class LocalInterpreters:
 
     def __init__(self, config: WorkerConfig) -> None:
         self._config = config
-        open_root(config.root)
+        reset_root(config.root)
 
     async def start(self, label: str) -> LocalInterpreter:
         """A ready interpreter working in `root/label`."""

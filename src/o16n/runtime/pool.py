@@ -22,7 +22,7 @@ from o16n.runtime.configuration import PoolConfig
 from o16n.runtime.group import VersionPool
 from o16n.runtime.pipeline import never_started
 from o16n.runtime.prepared import ServiceSpec
-from o16n.runtime.sandbox import open_root
+from o16n.runtime.sandbox import reset_root
 from o16n.runtime.spares import Spares
 
 __all__ = ["PoolConfig", "PoolCounts", "ServicePools"]
@@ -59,7 +59,7 @@ class ServicePools:
         """Start the blank workers and the background task on the running loop (idempotent)."""
         if self._keeper is not None or self._closed:
             return
-        open_root(self._config.root)
+        reset_root(self._config.root)
         self._keeper = asyncio.get_running_loop().create_task(self._keep())
         self._spares.refill()
 

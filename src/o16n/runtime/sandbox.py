@@ -12,6 +12,7 @@ from __future__ import annotations
 import asyncio
 import os
 import pwd
+import shutil
 import signal
 import site
 import socket
@@ -43,6 +44,16 @@ def open_root(path: Path) -> None:
     """Create a folder that holds workers' folders: workers pass through it, never list it."""
     path.mkdir(parents=True, exist_ok=True)
     path.chmod(TRAVERSABLE)
+
+
+def reset_root(path: Path) -> None:
+    """`open_root`, emptied of the folders that workers of an earlier server left behind."""
+    open_root(path)
+    for leftover in path.iterdir():
+        if leftover.is_dir() and not leftover.is_symlink():
+            shutil.rmtree(leftover, ignore_errors=True)
+        else:
+            leftover.unlink(missing_ok=True)
 
 
 def identity(user: str | None) -> Identity | None:

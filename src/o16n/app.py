@@ -191,6 +191,9 @@ def create_app(settings: Settings) -> Starlette:
                 services=services,
                 limits=Limits(settings.max_json_bytes, settings.max_upload_bytes),
             )
+            swept = await asyncio.to_thread(snapshots.sweep)
+            if swept:
+                _log.info("removed %d blobs nothing referred to", swept)
             pools.start()
             every = min(60.0, settings.session_idle_seconds / 2)
             culler = asyncio.create_task(_close_idle_sessions(sessions, every))

@@ -11,6 +11,7 @@ from pathlib import Path
 from o16n.errors import NotFound
 
 _BLOB_ID = re.compile(r"^[0-9a-f]{64}$")
+_INCOMING = ".incoming-"
 
 
 class LocalBlobs:
@@ -19,6 +20,8 @@ class LocalBlobs:
     def __init__(self, root: Path) -> None:
         self._root = root
         root.mkdir(parents=True, exist_ok=True)
+        for incomplete in root.glob(f"*/{_INCOMING}*"):  # a write cut short by a crash
+            incomplete.unlink(missing_ok=True)
 
     def _path(self, blob_id: str) -> Path:
         if not _BLOB_ID.match(blob_id):
@@ -32,7 +35,7 @@ class LocalBlobs:
         if path.exists():
             return blob_id
         path.parent.mkdir(exist_ok=True)
-        descriptor, temporary = tempfile.mkstemp(dir=path.parent, prefix=".incoming-")
+        descriptor, temporary = tempfile.mkstemp(dir=path.parent, prefix=_INCOMING)
         try:
             with os.fdopen(descriptor, "wb") as handle:
                 handle.write(content)
@@ -55,6 +58,10 @@ class LocalBlobs:
     def delete(self, blob_id: str) -> None:
         """Remove a blob (no error when it is already gone)."""
         self._path(blob_id).unlink(missing_ok=True)
+
+    def ids(self) -> list[str]:
+        """The ids of every stored blob."""
+        return [path.name for path in self._root.glob("*/*") if _BLOB_ID.match(path.name)]
 
 
 def _fsync_directory(directory: Path) -> None:

@@ -200,6 +200,9 @@ class BlobStore(Protocol):
     def delete(self, blob_id: str) -> None:
         """Remove a blob."""
 
+    def ids(self) -> list[str]:
+        """The ids of every stored blob."""
+
 
 class Interpreter(Protocol):
     """One isolated Python interpreter (a worker process) with its own working directory."""

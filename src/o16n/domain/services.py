@@ -132,12 +132,13 @@ class Services:
             updated_at=moment,
             source_session_id=None,
         )
-        service = self._with_snapshot(user, service, request.snapshot_id, overlay=False)
-        with self._store.unit_of_work() as uow:
-            others = {v.publisher_id for v in uow.services.versions(name)} - {user.user_id}
-            if others and not rights.manage_any:
-                raise Forbidden(f"service {name!r} belongs to another user", field="name")
-            uow.services.add(service)
+        with self._snapshots.referencing():
+            service = self._with_snapshot(user, service, request.snapshot_id, overlay=False)
+            with self._store.unit_of_work() as uow:
+                others = {v.publisher_id for v in uow.services.versions(name)} - {user.user_id}
+                if others and not rights.manage_any:
+                    raise Forbidden(f"service {name!r} belongs to another user", field="name")
+                uow.services.add(service)
         return service
 
     def _with_snapshot(
@@ -208,9 +209,10 @@ class Services:
             revision=current.revision + 1,
             updated_at=now(),
         )
-        patched = self._with_snapshot(user, patched, request.snapshot_id, overlay=True)
-        with self._store.unit_of_work() as uow:
-            uow.services.replace(patched)
+        with self._snapshots.referencing():
+            patched = self._with_snapshot(user, patched, request.snapshot_id, overlay=True)
+            with self._store.unit_of_work() as uow:
+                uow.services.replace(patched)
         self._cache.pop((name, version), None)
         return patched
 

@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
+
 from o16n.domain.models import Principal, Snapshot
 from o16n.domain.ports import BlobStore, MetadataStore
 from o16n.errors import NotFound
@@ -9,24 +13,43 @@ from o16n.ids import SnapshotId, new_guid, now
 
 
 class Snapshots:
-    """Save, list, read and delete snapshots; a blob goes when nothing refers to it."""
+    """Save, list, read and delete snapshots; a blob goes when nothing refers to it.
+
+    Blobs are shared by content, so "is it still referred to?" followed by a delete must not
+    interleave with "store or refer to it" followed by the commit of the referring row:
+    both run under `referencing()` (one web process per data directory).
+    """
 
     def __init__(self, store: MetadataStore, blobs: BlobStore) -> None:
         self._store = store
         self._blobs = blobs
+        self._references = threading.RLock()
+
+    @contextmanager
+    def referencing(self) -> Iterator[None]:
+        """Hold while storing or referring to a blob until the referring row is committed."""
+        with self._references:
+            yield
 
     def save(
         self, owner: Principal, name: str | None, archive: bytes, session_id: str | None
     ) -> Snapshot:
         """Store `archive` taken from a session (blob first, then the row that points to it)."""
-        blob_id = self._blobs.put(archive)
+        with self.referencing():
+            blob_id = self._blobs.put(archive)
+            snapshot = self._saved(owner, name, len(archive), blob_id, session_id)
+        return snapshot
+
+    def _saved(
+        self, owner: Principal, name: str | None, size: int, blob_id: str, session_id: str | None
+    ) -> Snapshot:
         snapshot = Snapshot(
             id=SnapshotId(new_guid()),
             name=name,
             owner_id=owner.user_id,
             owner_name=owner.username,
             created_at=now(),
-            content_size=len(archive),
+            content_size=size,
             blob_id=blob_id,
             session_id=session_id,
         )
@@ -60,11 +83,25 @@ class Snapshots:
 
     def release(self, blob_ids: tuple[str, ...]) -> None:
         """Delete those of `blob_ids` that no snapshot or service refers to any more."""
-        for blob_id in blob_ids:
-            with self._store.unit_of_work() as uow:
-                orphaned = not uow.snapshots.blob_in_use(blob_id)
-            if orphaned:
+        with self.referencing():
+            for blob_id in blob_ids:
+                with self._store.unit_of_work() as uow:
+                    orphaned = not uow.snapshots.blob_in_use(blob_id)
+                if orphaned:
+                    self._blobs.delete(blob_id)
+
+    def sweep(self) -> int:
+        """Delete the blobs nothing refers to (left by a crash between a commit and a delete,
+        or between a put and its commit); how many went."""
+        with self.referencing():
+            orphans = [blob_id for blob_id in self._blobs.ids() if not self._in_use(blob_id)]
+            for blob_id in orphans:
                 self._blobs.delete(blob_id)
+        return len(orphans)
+
+    def _in_use(self, blob_id: str) -> bool:
+        with self._store.unit_of_work() as uow:
+            return uow.snapshots.blob_in_use(blob_id)
 
     def content_of(self, blob_id: str) -> bytes:
         """The stored content of a snapshot or service blob (for the runtime)."""

@@ -1,0 +1,103 @@
+"""The metadata store on a real PostgreSQL server (the scale-out configuration)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+import pytest
+
+from tests.harness import Server, assert_error, run_o16n, unique_name
+from tests.postgres import Postgres
+
+IRIS_INIT = (
+    "from sklearn import datasets, svm\n"
+    "iris = datasets.load_iris()\n"
+    "model = svm.SVC().fit(iris.data, iris.target)"
+)
+IRIS_CODE = "import numpy as np\nresult = int(model.predict(np.array([flower]))[0])"
+
+
+@pytest.fixture(scope="module")
+def postgres() -> Iterator[Postgres]:
+    """One cluster for the module; each test makes its own database."""
+    cluster = Postgres.start()
+    yield cluster
+    cluster.stop()
+
+
+def test_migrated_schema_matches_the_table_definitions(postgres: Postgres) -> None:
+    from alembic.autogenerate import compare_metadata
+    from alembic.runtime.migration import MigrationContext
+    from sqlalchemy import create_engine
+
+    from o16n.store import schema
+    from o16n.store.tables import metadata
+
+    engine = create_engine(postgres.database("schema_check"))
+    schema.upgrade(engine)
+    with engine.connect() as connection:
+        differences = compare_metadata(MigrationContext.configure(connection), metadata)
+    engine.dispose()
+    assert differences == []
+
+
+def _publish_from_a_snapshot(server: Server, token: str, name: str) -> str:
+    with server.client(token) as client:
+        session = client.post("/sessions", json={"runtimeType": "Python"}).json()["sessionId"]
+        executed = client.post(f"/sessions/{session}/execute", json={"code": IRIS_INIT})
+        assert executed.json()["success"], executed.text
+        snapshot = client.post(f"/sessions/{session}/snapshot", json={}).json()["snapshotId"]
+        client.delete(f"/sessions/{session}")
+        published = client.post(
+            f"/services/{name}/v1",
+            json={
+                "snapshotId": snapshot,
+                "code": IRIS_CODE,
+                "inputParameterDefinitions": [{"name": "flower", "type": "vector"}],
+                "outputParameterDefinitions": [{"name": "result", "type": "integer"}],
+                "runtimeType": "Python",
+            },
+        )
+        assert published.status_code == 201, published.text
+        return str(snapshot)
+
+
+def _consume(server: Server, token: str, name: str) -> object:
+    with server.client(token) as client:
+        answer = client.post(f"/api/{name}/v1", json={"flower": [6.3, 3.3, 6.0, 2.5]})
+        assert answer.status_code == 200, answer.text
+        return answer.json()["outputParameters"]["result"]
+
+
+def test_a_server_on_postgresql_keeps_everything_across_a_restart(
+    postgres: Postgres, start_server: Callable[..., Server], open_tmp_path: Path
+) -> None:
+    url = postgres.database("lifecycle")
+    data = open_tmp_path / "data"
+    first = start_server(data, O16N_DATABASE_URL=url)
+    reader = unique_name("reader")
+    added = run_o16n(
+        "users", "add", reader, "--role", "Reader", "--password", "Reader-Pass-123",
+        "--data-dir", str(data), env={"O16N_DATABASE_URL": url},
+    )  # fmt: skip
+    assert added.returncode == 0, added.stderr
+    admin = first.login()
+    snapshot = _publish_from_a_snapshot(first, str(admin["access_token"]), "PgIris")
+    assert _consume(first, str(admin["access_token"]), "PgIris") == 2
+    first.kill()
+
+    second = start_server(data, O16N_DATABASE_URL=url)
+    token = second.token(reader, "Reader-Pass-123")
+    assert _consume(second, token, "PgIris") == 2
+    with second.client() as client:
+        refreshed = client.post(
+            "/login/refreshToken", json={"refreshToken": admin["refresh_token"]}
+        )
+        assert refreshed.status_code == 200, refreshed.text
+        reused = client.post("/login/refreshToken", json={"refreshToken": admin["refresh_token"]})
+        assert_error(reused, 401)
+    with second.client(second.token()) as client:
+        assert client.get(f"/snapshots/{snapshot}").status_code == 200
+        assert client.delete("/services/PgIris/v1").status_code == 200
+        assert_error(client.post("/api/PgIris/v1", json={"flower": [1, 2, 3, 4]}), 404)

@@ -29,7 +29,7 @@ from o16n.runtime.configuration import PoolConfig
 from o16n.runtime.interpreters import LocalInterpreters, WorkerConfig
 from o16n.runtime.limits import WorkerLimits
 from o16n.runtime.pool import ServicePools
-from o16n.runtime.sandbox import open_root
+from o16n.runtime.sandbox import Identities, open_root
 from o16n.settings import Settings
 from o16n.store import schema
 from o16n.store.engine import SqlStore, open_engine
@@ -104,19 +104,23 @@ def _worker_limits(settings: Settings) -> WorkerLimits:
     )
 
 
-def _worker_config(settings: Settings) -> WorkerConfig:
+def _worker_config(settings: Settings, identities: Identities) -> WorkerConfig:
     return WorkerConfig(
         root=settings.data_dir / "workers",
         limits=_worker_limits(settings),
         start_seconds=settings.worker_start_seconds,
         call_seconds=settings.execute_timeout_seconds,
+        identities=identities,
     )
 
 
-def _service_pools(settings: Settings, snapshots: Snapshots) -> ServicePools:
+def _service_pools(
+    settings: Settings, snapshots: Snapshots, identities: Identities
+) -> ServicePools:
     config = PoolConfig(
         root=settings.data_dir / "services",
         limits=_worker_limits(settings),
+        identities=identities,
         start_seconds=settings.worker_start_seconds,
         call_seconds=settings.service_timeout_seconds,
         prepare_seconds=settings.service_timeout_seconds,
@@ -130,13 +134,13 @@ def _service_pools(settings: Settings, snapshots: Snapshots) -> ServicePools:
     return ServicePools(config, snapshots.content_of)
 
 
-def _sessions(settings: Settings, snapshots: Snapshots) -> Sessions:
+def _sessions(settings: Settings, snapshots: Snapshots, identities: Identities) -> Sessions:
     limits = SessionLimits(
         per_user=settings.max_sessions_per_user,
         total=settings.max_sessions,
         idle_seconds=settings.session_idle_seconds,
     )
-    return Sessions(LocalInterpreters(_worker_config(settings)), snapshots, limits)
+    return Sessions(LocalInterpreters(_worker_config(settings, identities)), snapshots, limits)
 
 
 def _backends(
@@ -177,8 +181,9 @@ def create_app(settings: Settings) -> Starlette:
             schema.prepare(store.engine)
             signer = signer_for(settings)
             snapshots = Snapshots(store, LocalBlobs(settings.data_dir / "blobs"))
-            sessions = _sessions(settings, snapshots)
-            pools = _service_pools(settings, snapshots)
+            identities = Identities(settings.worker_user or None, settings.worker_uid_range)
+            sessions = _sessions(settings, snapshots, identities)
+            pools = _service_pools(settings, snapshots, identities)
             services = Services(store, snapshots, pools, settings.service_cache_seconds)
             app.state.services = ApiServices(
                 accounts=accounts_for(settings, store, signer),

@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from pydantic import Field, SecretStr
+from pydantic import Field, SecretStr, field_validator
 from pydantic_settings import (
     BaseSettings,
     PydanticBaseSettingsSource,
@@ -59,6 +59,12 @@ class Settings(BaseSettings):
         default="nobody",
         description="Account that runs workers when the server runs as root ('': the server's).",
     )
+    worker_uids: str = Field(
+        default="",
+        pattern=r"^(\d+-\d+)?$",
+        description="A uid range like 200000-265535: under root, every live worker gets a uid "
+        "of its own from it instead of worker_user ('': off).",
+    )
     worker_memory_bytes: int = Field(
         default=8 * 2**30, ge=0, description="Address-space limit of a worker (0: none)."
     )
@@ -101,6 +107,23 @@ class Settings(BaseSettings):
     pool_preload: str = Field(
         default="numpy,pandas", description="Modules blank interpreters import in advance."
     )
+
+    @field_validator("worker_uids")
+    @classmethod
+    def _uid_range(cls, text: str) -> str:
+        if text:
+            first, last = (int(part) for part in text.split("-"))
+            if not 0 < first <= last:
+                raise ValueError("need FIRST-LAST with 0 < FIRST <= LAST")
+        return text
+
+    @property
+    def worker_uid_range(self) -> range | None:
+        """`worker_uids` as a range of uids (None when off)."""
+        if not self.worker_uids:
+            return None
+        first, last = (int(part) for part in self.worker_uids.split("-"))
+        return range(first, last + 1)
 
     @property
     def effective_database_url(self) -> str:

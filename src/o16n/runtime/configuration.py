@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from o16n.runtime.limits import WorkerLimits
+from o16n.runtime.sandbox import Identities
 
 
 def _cores() -> int:
@@ -21,13 +22,14 @@ class PoolConfig:
     version's pool without a dedicated size; `max_queue` the calls that may wait per version;
     `idle_seconds` how long a version stays unused before its surplus workers go; `blank` the
     started interpreters kept ready for any version (generic pool), each having imported
-    `preload`; `retry_seconds` how long a version that failed to prepare answers with that
-    failure before it is tried again (and how long no blank worker is started after one
-    failed to start).
+    `preload`; `identities` who workers run as (None: `limits.user`); `retry_seconds` how
+    long a version that failed to prepare answers with that failure before it is tried again
+    (and how long no blank worker is started after one failed to start).
     """
 
     root: Path
     limits: WorkerLimits = field(default_factory=WorkerLimits)
+    identities: Identities | None = None
     start_seconds: float = 30.0
     call_seconds: float = 600.0
     prepare_seconds: float = 600.0

@@ -11,7 +11,7 @@ from o16n.domain.models import ExecutionResult, JsonValue
 from o16n.errors import WorkerProtocolError
 from o16n.runtime.limits import WorkerLimits
 from o16n.runtime.process import WorkerProcess
-from o16n.runtime.sandbox import reset_root
+from o16n.runtime.sandbox import Identities, reset_root
 
 
 @dataclass(frozen=True)
@@ -22,6 +22,7 @@ class WorkerConfig:
     limits: WorkerLimits
     start_seconds: float
     call_seconds: float
+    identities: Identities | None = None
 
 
 _SCALARS = frozenset({type(None), bool, int, float, str})
@@ -145,6 +146,7 @@ class LocalInterpreters:
             self._config.root / label,
             self._config.limits,
             start_timeout=self._config.start_seconds,
+            identities=self._config.identities,
         )
         await worker.start()
         return LocalInterpreter(worker, self._config.call_seconds)

@@ -29,7 +29,7 @@ from o16n.runtime.protocol import (
     ProtocolViolation,
     string_list,
 )
-from o16n.runtime.sandbox import exit_description, launch
+from o16n.runtime.sandbox import Identities, Identity, exit_description, launch
 
 __all__ = ["WorkerProcess", "never_started"]
 
@@ -49,9 +49,12 @@ class WorkerProcess:
         max_frame: int = DEFAULT_MAX_FRAME,
         start_timeout: float = 30.0,
         executable: str = sys.executable,
+        identities: Identities | None = None,
     ) -> None:
         self.working_dir = Path(working_dir)
         self.limits = limits if limits is not None else WorkerLimits()
+        self._identities = identities or Identities(self.limits.user)
+        self._owner: Identity | None = None
         self.max_frame = max_frame
         self.start_timeout = start_timeout
         self.executable = executable
@@ -99,9 +102,14 @@ class WorkerProcess:
         if self._proc is not None:
             raise RuntimeError("this worker was already started")
         loop = asyncio.get_running_loop()
-        self._proc, sock, self._stderr = await launch(
-            self.executable, self.working_dir, self.limits
-        )
+        self._owner = self._identities.acquire()
+        try:
+            self._proc, sock, self._stderr = await launch(
+                self.executable, self.working_dir, self.limits, self._owner
+            )
+        except BaseException:
+            self._identities.release(self._owner)
+            raise
         self._pipeline = Pipeline(sock, self.max_frame, self._kill_group, self._on_closed)
         os.set_blocking(self._stderr, False)
         loop.add_reader(self._stderr, self._on_stderr)
@@ -254,6 +262,7 @@ class WorkerProcess:
         message = exit_description(self._proc.pid, returncode, bytes(self._stderr_tail))
         self._pipeline.fail(crashed(message, never_started=False))
         self._close_stderr()
+        self._identities.release(self._owner)
 
 
 def _member(payload: dict[str, object], key: str, kind: type[_T]) -> _T:

@@ -10,6 +10,7 @@ into the server's installation.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import os
 import pwd
 import shutil
@@ -20,7 +21,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from types import MappingProxyType
 
-from o16n.errors import WorkerError
+from o16n.errors import CapacityExceeded, WorkerError
 from o16n.runtime.limits import WorkerLimits
 
 _SYSTEM_PATH = "/usr/local/bin:/usr/bin:/bin"
@@ -67,6 +68,52 @@ def identity(user: str | None) -> Identity | None:
     return Identity(user, entry.pw_uid, entry.pw_gid)
 
 
+class Identities:
+    """Who workers run as when the server runs as root: one named account for all of them,
+    or, given a range of uids, a uid of its own for every live worker.
+
+    A uid is handed out again only after its worker ended, in rotation (the longest-free one
+    first), and only once no process runs under it any more: strays that user code detached
+    from the worker's process group are killed first.
+    """
+
+    def __init__(self, user: str | None, uids: range | None = None) -> None:
+        self._user = user
+        self._uids = uids if uids is not None and os.geteuid() == 0 else None
+        self._cursor = 0
+        self._taken: set[int] = set()
+
+    def acquire(self) -> Identity | None:
+        """The identity of the next worker (None: the server's own)."""
+        if self._uids is None:
+            return identity(self._user)
+        for _ in range(len(self._uids)):
+            uid = self._uids[self._cursor]
+            self._cursor = (self._cursor + 1) % len(self._uids)
+            if uid not in self._taken:
+                _kill_processes_of(uid)
+                self._taken.add(uid)
+                return Identity(f"uid {uid}", uid, uid)
+        raise CapacityExceeded(
+            f"all {len(self._uids)} worker uids are in use (O16N_WORKER_UIDS)", retry_after=5
+        )
+
+    def release(self, owner: Identity | None) -> None:
+        """The worker that ran as `owner` has ended."""
+        if owner is not None:
+            self._taken.discard(owner.uid)
+
+
+def _kill_processes_of(uid: int) -> None:
+    """SIGKILL every process running under `uid` (read from /proc)."""
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        with contextlib.suppress(OSError):
+            if entry.stat().st_uid == uid:
+                os.kill(int(entry.name), signal.SIGKILL)
+
+
 def environment(executable: str, working_dir: Path, threads: int | None) -> dict[str, str]:
     """The complete environment of a worker (no server variable is ever copied)."""
     env = {
@@ -95,10 +142,9 @@ def prepare_directory(path: Path, owner: Identity | None) -> None:
 
 
 async def launch(
-    executable: str, working_dir: Path, limits: WorkerLimits
+    executable: str, working_dir: Path, limits: WorkerLimits, owner: Identity | None
 ) -> tuple[asyncio.subprocess.Process, socket.socket, int]:
-    """Spawn a worker; return it, our end of its socket and the read end of its stderr."""
-    owner = identity(limits.user)
+    """Spawn a worker as `owner`; return it, our end of its socket and its stderr's read end."""
     prepare_directory(working_dir, owner)
     ours, theirs = socket.socketpair(socket.AF_UNIX, socket.SOCK_STREAM)
     stderr_read, stderr_write = os.pipe()

@@ -104,7 +104,12 @@ class Spares:
         """Start a worker in a new folder; blank ones import the configured modules too."""
         config = self._config
         folder = config.root / f"{self._prefix}{next(self._names)}"
-        process = WorkerProcess(folder, config.limits, start_timeout=config.start_seconds)
+        process = WorkerProcess(
+            folder,
+            config.limits,
+            start_timeout=config.start_seconds,
+            identities=config.identities,
+        )
         try:
             await process.start()
             if preload and config.preload:

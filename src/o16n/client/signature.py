@@ -74,6 +74,6 @@ def attach(target: object, found: Operation | None, call: Callable[..., R]) -> N
         return call(**inputs)
 
     method.__name__ = method.__qualname__ = found.name
-    method.__doc__ = f"{found.summary}: {signature}" if found.summary else str(signature)
+    method.__doc__ = found.summary or None
     vars(method)["__signature__"] = signature
     setattr(target, found.name, method)

@@ -125,3 +125,12 @@ def test_uses_only_swagger_2_schema_keywords(document: dict[str, Any]) -> None:
         used = SWAGGER2_FORBIDDEN_KEYWORDS & set(node)
         assert not used, f"{sorted(used)} are not Swagger 2.0: {node}"
         assert node.get("type") != "null", node
+
+
+def test_generators_read_no_null_default_and_no_empty_map(document: dict[str, Any]) -> None:
+    """A null default becomes the string 'null' in generated models; `{}` values, dicts."""
+    for node in _walk(document):
+        assert node.get("default", "absent") is not None, node
+        assert node.get("additionalProperties") != {}, node
+    details = document["definitions"]["StatusResponse"]["properties"]["details"]
+    assert details["additionalProperties"] is True

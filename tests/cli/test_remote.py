@@ -211,6 +211,7 @@ def test_call_usage_errors_exit_2(logged_in: Path, tmp_path: Path) -> None:
 def test_swagger_and_delete(logged_in: Path, doubler: str) -> None:
     document = parsed(o16n(logged_in, "services", "swagger", doubler, "v1"))
     assert isinstance(document, dict)
+    assert parsed(o16n(logged_in, "services", "swagger", doubler, "v1", "--json")) == document
     assert document["swagger"] == "2.0"
     assert document["paths"]
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable
 from pathlib import Path
 
@@ -197,3 +198,13 @@ def test_cli_without_a_server_creates_the_database(
     assert "carol\tOwner" in listed.stdout.splitlines()
     running = start_server(data_dir=data_dir)
     assert _login(running, "carol", PASSWORD).status_code == 200
+
+
+def test_users_list_as_json(server: Server) -> None:
+    name = unique_name("json")
+    _add(server, name, "Contributor")
+    result = server.cli("users", "list", "--json")
+    assert result.returncode == 0, result.stderr
+    listed = json.loads(result.stdout)
+    assert {"username": name, "role": "Contributor"} in listed
+    assert {"username": "admin", "role": "Owner"} in listed

@@ -1,10 +1,11 @@
-"""Fixtures for the client tests: an admin Client, unique service names, and cleanup."""
+"""Fixtures for the client tests: an admin Client, unique names, cleanup, a fitted model."""
 
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator
 
 import pytest
+from sklearn import datasets, svm
 
 from o16n.client import Client
 from o16n.errors import O16nError
@@ -36,3 +37,26 @@ def new_name(client: Client) -> Iterator[Callable[[str], str]]:
             continue
         for info in versions:
             client.delete(name, info.version)
+
+
+def _ids(server: Server, client: Client, path: str) -> set[str]:
+    with server.client(client.access_token) as raw:
+        response = raw.get(path)
+        assert response.status_code == 200, response.text
+        return {str(item["id"]) for item in response.json()}
+
+
+@pytest.fixture
+def leftovers(server: Server, client: Client) -> Iterator[None]:
+    """The test leaves no session and no snapshot behind."""
+    sessions, snapshots = _ids(server, client, "/sessions"), _ids(server, client, "/snapshots")
+    yield
+    assert _ids(server, client, "/sessions") == sessions
+    assert _ids(server, client, "/snapshots") == snapshots
+
+
+@pytest.fixture(scope="module")
+def classifier() -> object:
+    """An SVC fitted on the iris data set."""
+    iris = datasets.load_iris()
+    return svm.SVC().fit(iris.data, iris.target)

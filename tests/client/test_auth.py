@@ -13,7 +13,7 @@ from tests.harness import ADMIN_PASSWORD, Server
 WAIT_SECONDS = 15.0
 
 
-def _rejected(server: Server, token: str) -> bool:
+def rejected(server: Server, token: str) -> bool:
     response = httpx.get(
         f"{server.url}/status", headers={"Authorization": f"Bearer {token}"}, timeout=10
     )
@@ -26,7 +26,7 @@ def test_the_client_refreshes_an_expiring_token(start_server: Callable[..., Serv
         first = client.access_token
         assert client.services() == []
         deadline = time.monotonic() + WAIT_SECONDS
-        while not _rejected(server, first):
+        while not rejected(server, first):
             assert time.monotonic() < deadline, "the access token never expired"
             time.sleep(0.2)
         assert client.services() == []

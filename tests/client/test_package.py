@@ -11,6 +11,9 @@ import o16n.client
 
 def test_public_api_is_exact() -> None:
     assert o16n.client.__all__ == [
+        "AsyncClient",
+        "AsyncService",
+        "AsyncSession",
         "Client",
         "ExecuteResult",
         "Service",

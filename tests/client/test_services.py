@@ -2,43 +2,19 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+import inspect
+from collections.abc import Callable
 
 import pytest
-from sklearn import datasets, svm
 
 from o16n.client import Client, ServiceResult
 from o16n.errors import ServiceExists, ServiceNotFound
-from tests.harness import Server
 
 IRIS_CODE = (
     "import numpy as np\n"
     "names = ['setosa', 'versicolor', 'virginica']\n"
     "result = names[int(clf.predict(np.array(flower_data).reshape(1, -1))[0])]"
 )
-
-
-def _ids(server: Server, client: Client, path: str) -> set[str]:
-    with server.client(client.access_token) as raw:
-        response = raw.get(path)
-        assert response.status_code == 200, response.text
-        return {str(item["id"]) for item in response.json()}
-
-
-@pytest.fixture
-def leftovers(server: Server, client: Client) -> Iterator[None]:
-    """The test leaves no session and no snapshot behind."""
-    sessions, snapshots = _ids(server, client, "/sessions"), _ids(server, client, "/snapshots")
-    yield
-    assert _ids(server, client, "/sessions") == sessions
-    assert _ids(server, client, "/snapshots") == snapshots
-
-
-@pytest.fixture(scope="module")
-def classifier() -> object:
-    """An SVC fitted on the iris data set."""
-    iris = datasets.load_iris()
-    return svm.SVC().fit(iris.data, iris.target)
 
 
 def test_publish_with_objects_then_consume(
@@ -69,6 +45,10 @@ def test_publish_with_objects_then_consume(
     )
     assert info.snapshot_id is not None
     assert service.swagger()["swagger"] == "2.0"
+    signature = inspect.signature(service.classify)  # type: ignore[attr-defined]
+    assert str(signature) == "(*, flower_data: list[object]) -> o16n.client.service.ServiceResult"
+    with pytest.raises(TypeError, match="flower_data"):
+        service.classify(flowers=[1])  # type: ignore[attr-defined]
 
 
 def test_publish_with_files_and_output_files(
@@ -120,3 +100,16 @@ def test_latest_version_patch_and_delete(
     with pytest.raises(ServiceNotFound):
         client.service(name)
     assert name not in {info.name for info in client.services()}
+
+
+def test_the_default_operation_is_a_method_too(
+    client: Client, new_name: Callable[[str], str]
+) -> None:
+    name = new_name("Default")
+    client.publish(name, "v1", code="y = a + len(b)", inputs={"a": "integer", "b": "character"})
+    service = client.service(name, "v1")
+    consume = service.ConsumeWebService  # type: ignore[attr-defined]
+    assert str(inspect.signature(consume)).startswith("(*, a: int, b: str)")
+    assert consume(a=1, b="xy").success
+    with pytest.raises(TypeError, match="missing"):
+        consume(a=1)

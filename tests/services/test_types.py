@@ -143,6 +143,10 @@ def test_string_is_stored_as_an_alias_of_character(
     assert kinds["s"] in {"character", "string"}
     properties = swagger["definitions"]["InputParameters"]["properties"]
     assert list(properties) == ["i", "n", "c", "lg", "v", "m", "d", "s"]
+    assert swagger["definitions"]["InputParameters"]["required"] == list(properties)
+    assert swagger["definitions"]["AccessTokenResponse"]["properties"]["expires_on"] == {
+        "type": "integer"
+    }
     assert properties["i"]["type"] == "integer"
     assert properties["n"]["type"] == "number"
     assert properties["c"]["type"] == "string"

@@ -28,9 +28,9 @@ def _swagger2(schema: Any) -> Any:
         merged = {k: v for k, v in schema.items() if k != "anyOf"}
         if len(concrete) == 1:
             merged.update(concrete[0])
-        if len(concrete) < len(options):
-            merged["x-nullable"] = True
-        schema = merged  # several concrete types: Swagger 2.0 can only say "any"
+            if len(options) > 1:
+                merged["x-nullable"] = True
+        schema = merged  # several concrete types: Swagger 2.0 can only say "any" (null included)
     if "const" in schema:
         schema = {**schema, "enum": [schema["const"]]}
         del schema["const"]
@@ -38,8 +38,11 @@ def _swagger2(schema: Any) -> Any:
     for key, value in schema.items():
         if key == "properties":
             result[key] = {name: _swagger2(member) for name, member in value.items()}
-        elif key != "title":
-            result[key] = _swagger2(value)
+        elif key == "additionalProperties":
+            values = _swagger2(value)
+            result[key] = True if values == {} else values  # generators read {} as "objects"
+        elif key != "title" and not (key == "default" and value is None):
+            result[key] = _swagger2(value)  # a null default means "absent": generators quote it
     return result
 
 

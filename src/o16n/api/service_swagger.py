@@ -104,7 +104,11 @@ def _definitions(service: ServiceVersion) -> JsonObject:
         "outputParameters": {"$ref": "#/definitions/OutputParameters"},
     }
     return {
-        "InputParameters": {"type": "object", "properties": _properties(service.inputs)},
+        "InputParameters": {
+            "type": "object",
+            "properties": _properties(service.inputs),
+            **({"required": [p.name for p in service.inputs]} if service.inputs else {}),
+        },
         "OutputParameters": {"type": "object", "properties": _properties(service.outputs)},
         "WebServiceResult": {"type": "object", "properties": result_properties},
         "Error": {
@@ -126,7 +130,7 @@ def _definitions(service: ServiceVersion) -> JsonObject:
                 "token_type": {"type": "string"},
                 "access_token": {"type": "string"},
                 "expires_in": {"type": "integer"},
-                "expires_on": {"type": "string"},
+                "expires_on": {"type": "integer"},  # Microsoft's says string; both send integers
                 "refresh_token": {"type": "string"},
             },
         },

@@ -24,6 +24,9 @@ from o16n.cli import credentials
 from o16n.cli.credentials import Credentials
 from o16n.client import Client
 from o16n.client.connection import Connection
+from o16n.client.request import Request, exchange
+from o16n.client.tokens import Credentials as ClientCredentials
+from o16n.client.tokens import Tokens
 from o16n.errors import O16nError, Unauthenticated
 
 F = TypeVar("F", bound=Callable[..., Any])
@@ -115,23 +118,28 @@ def _refreshed(directory: Path, stored: Credentials) -> Credentials:
     """The stored credentials, their token pair rotated first when it is (nearly) expired."""
     if stored.refresh_token is None or time.time() < stored.expires_on - _REFRESH_MARGIN:
         return stored
-    connection = Connection(stored.url, timeout=_TIMEOUT)
+    pair = ClientCredentials(username=None, password=None, token=stored.access_token)
+    pair.tokens = Tokens(stored.access_token, stored.expires_on, 0.0, stored.refresh_token)
+    connection = Connection(stored.url, pair, timeout=_TIMEOUT)
     try:
-        body = {"refreshToken": stored.refresh_token}
-        reply: object = connection.request("POST", "/login/refreshToken", json=body).json()
+        connection.run(pair.refresh())
     finally:
         connection.close()
-    if not isinstance(reply, dict) or not isinstance(reply.get("access_token"), str):
-        raise ServerFailure("the server's token response is not understood")
-    refresh = reply.get("refresh_token")
-    renewed = Credentials(
-        url=stored.url,
-        access_token=str(reply["access_token"]),
-        refresh_token=refresh if isinstance(refresh, str) else None,
-        expires_on=float(reply.get("expires_on", 0)),
-    )
+    renewed = _stored(stored.url, pair)
     credentials.save(directory, renewed)
     return renewed
+
+
+def _stored(url: str, pair: ClientCredentials) -> Credentials:
+    """What `o16n login` keeps of the client's token pair."""
+    if pair.tokens is None:
+        raise ServerFailure("the server returned no token")
+    return Credentials(
+        url=url,
+        access_token=pair.tokens.access_token,
+        refresh_token=pair.tokens.refresh_token,
+        expires_on=pair.tokens.expires_on,
+    )
 
 
 @contextmanager
@@ -143,8 +151,8 @@ def remote(config_dir: Path | None) -> Iterator[Remote]:
         raise NotAuthenticated("not logged in: run `o16n login URL` first")
     with server_errors(hint=True):
         current = _refreshed(directory, stored)
-        connection = Connection(current.url, timeout=_TIMEOUT)
-        connection.use_token(current.access_token)
+        token = ClientCredentials(username=None, password=None, token=current.access_token)
+        connection = Connection(current.url, token, timeout=_TIMEOUT)
         try:
             with Client(current.url, token=current.access_token, timeout=_TIMEOUT) as client:
                 yield Remote(client, connection)
@@ -169,21 +177,14 @@ def login(url: str, username: str | None, password: str | None, config_dir: Path
         username = str(click.prompt("Username"))
     if password is None:
         password = str(click.prompt("Password", hide_input=True))
-    connection = Connection(url, timeout=_TIMEOUT)
+    pair = ClientCredentials(username=username, password=password, token=None)
+    connection = Connection(url, pair, timeout=_TIMEOUT)
     try:
         with server_errors():
-            connection.login(username, password)
-        tokens = connection.tokens
+            connection.run(pair.login())
     finally:
         connection.close()
-    if tokens is None:
-        raise ServerFailure("the server returned no token")
-    stored = Credentials(
-        url=url,
-        access_token=tokens.access_token,
-        refresh_token=tokens.refresh_token,
-        expires_on=tokens.expires_on,
-    )
+    stored = _stored(url, pair)
     path = credentials.save(credentials.config_dir(config_dir), stored)
     click.echo(f"logged in to {url} as {username} (credentials in {path})")
 
@@ -195,10 +196,11 @@ def logout(config_dir: Path | None) -> None:
     directory = credentials.config_dir(config_dir)
     stored = credentials.load(directory)
     if stored is not None and stored.refresh_token is not None:
-        connection = Connection(stored.url, timeout=_TIMEOUT)
+        anonymous = ClientCredentials(username=None, password=None, token=stored.access_token)
+        connection = Connection(stored.url, anonymous, timeout=_TIMEOUT)
         try:
             path = f"/login/refreshToken?refreshToken={segment(stored.refresh_token)}"
-            connection.request("DELETE", path)
+            connection.run(exchange(Request("DELETE", path, authenticated=False)))
         except (O16nError, httpx.HTTPError) as error:
             click.echo(f"warning: could not revoke the token on the server: {error}", err=True)
         finally:

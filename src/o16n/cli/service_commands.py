@@ -108,9 +108,10 @@ def delete_service(name: str, version: str, config_dir: Path | None) -> None:
 @services.command("swagger")
 @click.argument("name")
 @click.argument("version")
+@json_option
 @config_dir_option
-def swagger(name: str, version: str, config_dir: Path | None) -> None:
-    """Print the Swagger 2.0 document of a service version."""
+def swagger(name: str, version: str, as_json: bool, config_dir: Path | None) -> None:
+    """Print the Swagger 2.0 document of a service version (JSON with or without --json)."""
     with remote(config_dir) as server:
         document = server.client.service(name, version).swagger()
     print_json(document)

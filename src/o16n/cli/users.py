@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING
 import click
 
 from o16n.cli.options import data_dir_options, settings_from
+from o16n.cli.remote import json_option, print_json
 from o16n.domain.models import Role
 from o16n.errors import O16nError
 
@@ -57,12 +58,17 @@ def add(
 
 
 @users.command("list")
+@json_option
 @data_dir_options
-def list_users(data_dir: Path | None, config_file: Path | None) -> None:
-    """List accounts and their roles."""
+def list_users(as_json: bool, data_dir: Path | None, config_file: Path | None) -> None:
+    """List accounts and their roles (one per line, tab-separated)."""
     with _accounts(data_dir, config_file) as accounts:
-        for user in accounts.users():
-            click.echo(f"{user.username}\t{user.role or 'none'}")
+        listed = [(user.username, user.role) for user in accounts.users()]
+    if as_json:
+        print_json([{"username": name, "role": role} for name, role in listed])
+        return
+    for name, role in listed:
+        click.echo(f"{name}\t{role or 'none'}")
 
 
 @users.command("remove")

@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import base64
-import keyword
 from dataclasses import dataclass, field
-from urllib.parse import quote
 
 from o16n.client.connection import Connection
+from o16n.client.request import Flow, Request, json_list, json_object, segment
+from o16n.client.signature import Operation, attach, operation
+from o16n.errors import ServiceNotFound
 
 
 @dataclass(frozen=True)
@@ -72,8 +73,7 @@ def service_info(item: object) -> ServiceInfo:
     )
 
 
-def _result(body: object) -> ServiceResult:
-    reply = body if isinstance(body, dict) else {}
+def _result(reply: dict[str, object]) -> ServiceResult:
     outputs = reply.get("outputParameters")
     files = reply.get("outputFiles")
     decoded = {
@@ -89,30 +89,70 @@ def _result(body: object) -> ServiceResult:
     )
 
 
-class Service:
-    """One version of a web service: call it, or by its operationId, with keyword inputs."""
+def versions_path(name: str, version: str | None = None) -> str:
+    """/services/{name}[/{version}], quoted."""
+    path = f"/services/{segment(name)}"
+    return path if version is None else f"{path}/{segment(version)}"
 
-    def __init__(self, connection: Connection, info: ServiceInfo) -> None:
-        """Bind `info`'s version; add a method named after its operationId when one is set."""
+
+def list_services(name: str | None) -> Flow[list[ServiceInfo]]:
+    """Every service version the user may see, or the versions of `name` in publish order."""
+    return (yield from _listed("/services" if name is None else versions_path(name)))
+
+
+def _listed(path: str) -> Flow[list[ServiceInfo]]:
+    return [service_info(item) for item in json_list((yield Request("GET", path)))]
+
+
+@dataclass(frozen=True)
+class ServiceCalls:
+    """The requests on one service version, as flows (no I/O)."""
+
+    name: str
+    version: str
+
+    @property
+    def path(self) -> str:
+        """The consume route of the version."""
+        return f"/api/{segment(self.name)}/{segment(self.version)}"
+
+    def consume(self, inputs: dict[str, object]) -> Flow[ServiceResult]:
+        """Call the version with JSON `inputs`."""
+        return _result(json_object((yield Request("POST", self.path, json=inputs))))
+
+    def swagger(self) -> Flow[dict[str, object]]:
+        """The version's Swagger 2.0 document."""
+        return json_object((yield Request("GET", f"{self.path}/swagger.json")))
+
+
+def lookup(name: str, version: str | None) -> Flow[tuple[ServiceInfo, dict[str, object]]]:
+    """One version of `name` (the latest when `version` is None) and its Swagger document."""
+    found = yield from _listed(versions_path(name, version))
+    if not found:
+        raise ServiceNotFound(f"web service {name!r} not found")
+    info = found[-1]
+    document = yield from ServiceCalls(info.name, info.version).swagger()
+    return info, document
+
+
+class Service:
+    """One version of a web service: call it, or its operationId method with typed inputs."""
+
+    def __init__(
+        self, connection: Connection, info: ServiceInfo, swagger: dict[str, object]
+    ) -> None:
+        """Bind `info`'s version; add the method its Swagger document names and types."""
         self._connection = connection
+        self._calls = ServiceCalls(info.name, info.version)
         self.info = info
         self.name = info.name
         self.version = info.version
-        operation = info.operation_id
-        if (
-            operation
-            and operation.isidentifier()
-            and not keyword.iskeyword(operation)
-            and not hasattr(self, operation)
-        ):
-            setattr(self, operation, self.consume)
-
-    def _path(self) -> str:
-        return f"/api/{quote(self.name, safe='')}/{quote(self.version, safe='')}"
+        self.operation: Operation | None = operation(swagger, self._calls.path, ServiceResult)
+        attach(self, self.operation, self.consume)
 
     def consume(self, **inputs: object) -> ServiceResult:
         """Call the service with JSON `inputs` named as its input parameters."""
-        return _result(self._connection.request("POST", self._path(), json=inputs).json())
+        return self._connection.run(self._calls.consume(inputs))
 
     def __call__(self, **inputs: object) -> ServiceResult:
         """The same as `consume`."""
@@ -120,8 +160,7 @@ class Service:
 
     def swagger(self) -> dict[str, object]:
         """The version's Swagger 2.0 document."""
-        body: object = self._connection.request("GET", f"{self._path()}/swagger.json").json()
-        return dict(body) if isinstance(body, dict) else {}
+        return self._connection.run(self._calls.swagger())
 
     def __repr__(self) -> str:
         """`Service('name', 'version')`."""

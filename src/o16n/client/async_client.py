@@ -1,0 +1,150 @@
+"""The o16n client for asyncio (httpx.AsyncClient): the same surface as Client, awaited."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from types import TracebackType
+
+from o16n.client import calls
+from o16n.client.async_service import AsyncService
+from o16n.client.async_session import AsyncSession
+from o16n.client.connection import AsyncConnection
+from o16n.client.service import ServiceInfo, list_services, lookup, versions_path
+from o16n.client.session import open_session
+from o16n.client.tokens import Credentials
+
+
+class AsyncClient:
+    """An o16n server for asyncio code; logs in on `async with` (or on the first request)."""
+
+    def __init__(
+        self,
+        url: str,
+        *,
+        username: str | None = None,
+        password: str | None = None,
+        token: str | None = None,
+        timeout: float = 60.0,
+    ) -> None:
+        """Log in with `username`/`password`, or use the access `token`; nothing is sent yet."""
+        credentials = Credentials(username=username, password=password, token=token)
+        self._connection = AsyncConnection(url, credentials, timeout=timeout)
+
+    @property
+    def access_token(self) -> str:
+        """The current access token ("" before the first login)."""
+        return self._connection.credentials.access_token
+
+    async def login(self) -> None:
+        """Log in now with the username and password, unless already logged in."""
+        credentials = self._connection.credentials
+        if credentials.tokens is None:
+            await self._connection.run(credentials.login())
+
+    async def refresh(self) -> None:
+        """Rotate the token pair now (it also happens automatically before expiry)."""
+        await self._connection.run(self._connection.credentials.refresh())
+
+    @asynccontextmanager
+    async def session(
+        self, name: str | None = None, *, snapshot: str | None = None
+    ) -> AsyncIterator[AsyncSession]:
+        """`async with` a Python session (from a snapshot), closed when the block ends."""
+        opened = await self._connection.run(open_session(name, snapshot))
+        async with AsyncSession(self._connection, opened) as session:
+            yield session
+
+    async def delete_snapshot(self, snapshot_id: str) -> None:
+        """Delete one of your snapshots."""
+        await self._connection.run(calls.delete_snapshot(snapshot_id))
+
+    async def publish(
+        self,
+        name: str,
+        version: str | None = None,
+        *,
+        code: str,
+        init: str | None = None,
+        inputs: dict[str, str] | None = None,
+        outputs: dict[str, str] | None = None,
+        objects: dict[str, object] | None = None,
+        files: dict[str, bytes] | None = None,
+        output_files: list[str] | None = None,
+        description: str | None = None,
+        operation_id: str | None = None,
+    ) -> str:
+        """Publish a Python web service, `objects` and `files` in its snapshot; its version."""
+        body = calls.members(
+            code=code,
+            init=init,
+            inputs=inputs,
+            outputs=outputs,
+            output_files=output_files,
+            description=description,
+            operation_id=operation_id,
+        )
+        return await self._connection.run(calls.publish(name, version, body, objects, files))
+
+    async def patch(
+        self,
+        name: str,
+        version: str,
+        *,
+        code: str | None = None,
+        init: str | None = None,
+        inputs: dict[str, str] | None = None,
+        outputs: dict[str, str] | None = None,
+        objects: dict[str, object] | None = None,
+        files: dict[str, bytes] | None = None,
+        output_files: list[str] | None = None,
+        description: str | None = None,
+        operation_id: str | None = None,
+    ) -> None:
+        """Change the given members of a version; new `objects`/`files` are laid over its own."""
+        body = calls.members(
+            code=code,
+            init=init,
+            inputs=inputs,
+            outputs=outputs,
+            output_files=output_files,
+            description=description,
+            operation_id=operation_id,
+        )
+        path = versions_path(name, version)
+        await self._connection.run(calls.submit("PATCH", path, body, objects, files))
+
+    async def services(self, name: str | None = None) -> list[ServiceInfo]:
+        """Every service version you may see, or the versions of `name` in publish order."""
+        return await self._connection.run(list_services(name))
+
+    async def service(self, name: str, version: str | None = None) -> AsyncService:
+        """An awaitable callable for one version of `name` (the latest when `version` is None)."""
+        info, swagger = await self._connection.run(lookup(name, version))
+        return AsyncService(self._connection, info, swagger)
+
+    async def delete(self, name: str, version: str) -> None:
+        """Delete one version of a web service."""
+        await self._connection.run(calls.delete_service(name, version))
+
+    async def close(self) -> None:
+        """Close the HTTP connections."""
+        await self._connection.close()
+
+    async def __aenter__(self) -> AsyncClient:
+        """The client, logged in (a wrong password raises here)."""
+        try:
+            await self.login()
+        except BaseException:
+            await self.close()
+            raise
+        return self
+
+    async def __aexit__(
+        self,
+        kind: type[BaseException] | None,
+        error: BaseException | None,
+        trace: TracebackType | None,
+    ) -> None:
+        """Close the client."""
+        await self.close()

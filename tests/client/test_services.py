@@ -62,7 +62,7 @@ def test_publish_with_files_and_output_files(
         code="open('out.txt', 'w').write(greeting + who)\nfail = 1 / 0 if who == '!' else 0",
         inputs={"who": "character"},
         files={"greeting.txt": b"hello "},
-        output_files=["out.txt"],
+        artifacts=["out.txt"],
     )
     service = client.service(name, "v1")
     result = service.consume(who="world")

@@ -5,12 +5,13 @@ from __future__ import annotations
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from types import TracebackType
+from typing import Unpack
 
 from o16n.client import calls
 from o16n.client.async_service import AsyncService
 from o16n.client.async_session import AsyncSession
 from o16n.client.connection import AsyncConnection
-from o16n.client.service import ServiceInfo, list_services, lookup, versions_path
+from o16n.client.service import ServiceInfo, list_services, lookup
 from o16n.client.session import open_session
 from o16n.client.tokens import Credentials
 
@@ -60,59 +61,22 @@ class AsyncClient:
         await self._connection.run(calls.delete_snapshot(snapshot_id))
 
     async def publish(
-        self,
-        name: str,
-        version: str | None = None,
-        *,
-        code: str,
-        init: str | None = None,
-        inputs: dict[str, str] | None = None,
-        outputs: dict[str, str] | None = None,
-        objects: dict[str, object] | None = None,
-        files: dict[str, bytes] | None = None,
-        output_files: list[str] | None = None,
-        description: str | None = None,
-        operation_id: str | None = None,
+        self, name: str, version: str | None = None, **members: Unpack[calls.Members]
     ) -> str:
-        """Publish a Python web service, `objects` and `files` in its snapshot; its version."""
-        body = calls.members(
-            code=code,
-            init=init,
-            inputs=inputs,
-            outputs=outputs,
-            output_files=output_files,
-            description=description,
-            operation_id=operation_id,
-        )
-        return await self._connection.run(calls.publish(name, version, body, objects, files))
+        """Publish a Python web service; its version (generated when `version` is None).
 
-    async def patch(
-        self,
-        name: str,
-        version: str,
-        *,
-        code: str | None = None,
-        init: str | None = None,
-        inputs: dict[str, str] | None = None,
-        outputs: dict[str, str] | None = None,
-        objects: dict[str, object] | None = None,
-        files: dict[str, bytes] | None = None,
-        output_files: list[str] | None = None,
-        description: str | None = None,
-        operation_id: str | None = None,
-    ) -> None:
-        """Change the given members of a version; new `objects`/`files` are laid over its own."""
-        body = calls.members(
-            code=code,
-            init=init,
-            inputs=inputs,
-            outputs=outputs,
-            output_files=output_files,
-            description=description,
-            operation_id=operation_id,
-        )
-        path = versions_path(name, version)
-        await self._connection.run(calls.submit("PATCH", path, body, objects, files))
+        Members: `code` (text) or `fn` (a function: its source, called with the inputs, its
+        result bound to the outputs), `init` (text or a function run once), `inputs` and
+        `outputs` (name -> type), `models`/`objects` (workspace globals, sent in a snapshot
+        that is deleted afterwards), `artifacts` (output file names), `files` (working
+        directory), `description`, `operation_id`.
+        """
+        definition = calls.Definition(**members)
+        return await self._connection.run(calls.publish(name, version, definition))
+
+    async def patch(self, name: str, version: str, **members: Unpack[calls.Members]) -> None:
+        """Change the given members of a version; new objects and files lie over its own."""
+        await self._connection.run(calls.patch(name, version, calls.Definition(**members)))
 
     async def services(self, name: str | None = None) -> list[ServiceInfo]:
         """Every service version you may see, or the versions of `name` in publish order."""

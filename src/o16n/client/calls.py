@@ -4,7 +4,10 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from contextlib import suppress
+from dataclasses import dataclass
+from typing import TypedDict
 
+from o16n.client import function
 from o16n.client.request import REQUEST_FAILURES, Flow, Request, T, segment
 from o16n.client.service import versions_path
 from o16n.client.session import SessionCalls, open_session
@@ -16,27 +19,73 @@ def _definitions(types: dict[str, str] | None) -> list[dict[str, str]] | None:
     return [{"name": name, "type": kind} for name, kind in types.items()]
 
 
-def members(
-    *,
-    code: str | None,
-    init: str | None,
-    inputs: dict[str, str] | None,
-    outputs: dict[str, str] | None,
-    output_files: list[str] | None,
-    description: str | None,
-    operation_id: str | None,
-) -> dict[str, object]:
-    """The wire members of a publish or patch request, without the omitted ones."""
-    given: dict[str, object | None] = {
-        "code": code,
-        "initCode": init,
-        "inputParameterDefinitions": _definitions(inputs),
-        "outputParameterDefinitions": _definitions(outputs),
-        "outputFileNames": output_files,
-        "description": description,
-        "operationId": operation_id,
-    }
-    return {key: value for key, value in given.items() if value is not None}
+class Members(TypedDict, total=False):
+    """The keyword arguments of publish and patch (see `Definition`)."""
+
+    code: str
+    fn: Callable[..., object]
+    init: str | Callable[[], object]
+    inputs: dict[str, str]
+    outputs: dict[str, str]
+    models: dict[str, object]
+    objects: dict[str, object]
+    artifacts: list[str]
+    files: dict[str, bytes]
+    description: str
+    operation_id: str
+
+
+@dataclass(frozen=True)
+class Definition:
+    """What a publish or patch gives; None members are left out (a patch keeps them).
+
+    `fn` is a function whose source becomes the code (called with the inputs, its result
+    bound to the outputs); `init` initCode text or a function called once; `models` and
+    `objects` become workspace globals (sent in a snapshot); `artifacts` the output files.
+    """
+
+    code: str | None = None
+    fn: Callable[..., object] | None = None
+    init: str | Callable[[], object] | None = None
+    inputs: dict[str, str] | None = None
+    outputs: dict[str, str] | None = None
+    models: dict[str, object] | None = None
+    objects: dict[str, object] | None = None
+    artifacts: list[str] | None = None
+    files: dict[str, bytes] | None = None
+    description: str | None = None
+    operation_id: str | None = None
+
+    def body(self) -> dict[str, object]:
+        """The wire members of the request, without the omitted ones."""
+        if self.code is not None and self.fn is not None:
+            raise ValueError("give code or fn, not both")
+        code = self.code
+        if self.fn is not None:
+            code = function.code_of(self.fn, self.inputs or {}, self.outputs or {})
+        operation_id = self.operation_id
+        if operation_id is None and self.fn is not None:
+            operation_id = self.fn.__name__
+        given: dict[str, object | None] = {
+            "code": code,
+            "initCode": function.init_of(self.init),
+            "inputParameterDefinitions": _definitions(self.inputs),
+            "outputParameterDefinitions": _definitions(self.outputs),
+            "outputFileNames": self.artifacts,
+            "description": self.description,
+            "operationId": operation_id,
+            "runtimeType": "Python",
+        }
+        return {key: value for key, value in given.items() if value is not None}
+
+    def workspace(self) -> dict[str, object] | None:
+        """`models` and `objects` together (a name in both is an error)."""
+        if not self.models:
+            return self.objects
+        twice = sorted(set(self.models) & set(self.objects or {}))
+        if twice:
+            raise ValueError(f"{twice} given both as models and as objects")
+        return {**(self.objects or {}), **self.models}
 
 
 def delete_snapshot(snapshot_id: str) -> Flow[None]:
@@ -82,31 +131,26 @@ def staged(
     return result
 
 
-def submit(
-    method: str,
-    path: str,
-    body: dict[str, object],
-    objects: dict[str, object] | None,
-    files: dict[str, bytes] | None,
-) -> Flow[object]:
-    """Send a publish or patch, with `objects`/`files` staged in a snapshot first; its answer."""
+def submit(method: str, path: str, definition: Definition) -> Flow[object]:
+    """Send a publish or patch, its workspace and files staged in a snapshot first; its answer."""
+    body = definition.body()
 
     def send(snapshot: str | None) -> Flow[object]:
         sent = body if snapshot is None else {**body, "snapshotId": snapshot}
         answer: object = (yield Request(method, path, json=sent)).json()
         return answer
 
-    return (yield from staged(objects, files, send))
+    return (yield from staged(definition.workspace(), definition.files, send))
 
 
-def publish(
-    name: str,
-    version: str | None,
-    body: dict[str, object],
-    objects: dict[str, object] | None,
-    files: dict[str, bytes] | None,
-) -> Flow[str]:
+def publish(name: str, version: str | None, definition: Definition) -> Flow[str]:
     """Publish a Python web service (version generated when None); its version."""
-    path = versions_path(name, version)
-    answer = yield from submit("POST", path, {**body, "runtimeType": "Python"}, objects, files)
+    if definition.code is None and definition.fn is None:
+        raise ValueError("publishing needs code or fn")
+    answer = yield from submit("POST", versions_path(name, version), definition)
     return answer if isinstance(answer, str) else str(version)
+
+
+def patch(name: str, version: str, definition: Definition) -> Flow[object]:
+    """Change the given members of a version; new objects and files lie over its own."""
+    return (yield from submit("PATCH", versions_path(name, version), definition))

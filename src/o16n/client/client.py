@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 from types import TracebackType
+from typing import Unpack
 
 from o16n.client import calls
 from o16n.client.connection import Connection
-from o16n.client.service import Service, ServiceInfo, list_services, lookup, versions_path
+from o16n.client.service import Service, ServiceInfo, list_services, lookup
 from o16n.client.session import Session, open_session
 from o16n.client.tokens import Credentials
 
@@ -51,59 +52,22 @@ class Client:
         self._connection.run(calls.delete_snapshot(snapshot_id))
 
     def publish(
-        self,
-        name: str,
-        version: str | None = None,
-        *,
-        code: str,
-        init: str | None = None,
-        inputs: dict[str, str] | None = None,
-        outputs: dict[str, str] | None = None,
-        objects: dict[str, object] | None = None,
-        files: dict[str, bytes] | None = None,
-        output_files: list[str] | None = None,
-        description: str | None = None,
-        operation_id: str | None = None,
+        self, name: str, version: str | None = None, **members: Unpack[calls.Members]
     ) -> str:
-        """Publish a Python web service, `objects` and `files` in its snapshot; its version."""
-        body = calls.members(
-            code=code,
-            init=init,
-            inputs=inputs,
-            outputs=outputs,
-            output_files=output_files,
-            description=description,
-            operation_id=operation_id,
-        )
-        return self._connection.run(calls.publish(name, version, body, objects, files))
+        """Publish a Python web service; its version (generated when `version` is None).
 
-    def patch(
-        self,
-        name: str,
-        version: str,
-        *,
-        code: str | None = None,
-        init: str | None = None,
-        inputs: dict[str, str] | None = None,
-        outputs: dict[str, str] | None = None,
-        objects: dict[str, object] | None = None,
-        files: dict[str, bytes] | None = None,
-        output_files: list[str] | None = None,
-        description: str | None = None,
-        operation_id: str | None = None,
-    ) -> None:
-        """Change the given members of a version; new `objects`/`files` are laid over its own."""
-        body = calls.members(
-            code=code,
-            init=init,
-            inputs=inputs,
-            outputs=outputs,
-            output_files=output_files,
-            description=description,
-            operation_id=operation_id,
-        )
-        path = versions_path(name, version)
-        self._connection.run(calls.submit("PATCH", path, body, objects, files))
+        Members: `code` (text) or `fn` (a function: its source, called with the inputs, its
+        result bound to the outputs), `init` (text or a function run once), `inputs` and
+        `outputs` (name -> type), `models`/`objects` (workspace globals, sent in a snapshot
+        that is deleted afterwards), `artifacts` (output file names), `files` (working
+        directory), `description`, `operation_id`.
+        """
+        definition = calls.Definition(**members)
+        return self._connection.run(calls.publish(name, version, definition))
+
+    def patch(self, name: str, version: str, **members: Unpack[calls.Members]) -> None:
+        """Change the given members of a version; new objects and files lie over its own."""
+        self._connection.run(calls.patch(name, version, calls.Definition(**members)))
 
     def services(self, name: str | None = None) -> list[ServiceInfo]:
         """Every service version you may see, or the versions of `name` in publish order."""

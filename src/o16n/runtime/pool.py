@@ -16,7 +16,14 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from o16n.domain.models import ConsumeResult, JsonValue, PoolSize, PoolState, ServiceVersion
+from o16n.domain.models import (
+    ConsumeResult,
+    JsonValue,
+    PoolSize,
+    PoolState,
+    ServiceCapacity,
+    ServiceVersion,
+)
 from o16n.errors import CapacityExceeded, WorkerError
 from o16n.runtime.configuration import PoolConfig
 from o16n.runtime.group import VersionPool
@@ -91,6 +98,12 @@ class ServicePools:
         current = pool is not None and not pool.spec.outdated_by(service)
         ready = current and workers >= size.initial
         return PoolState("Success" if ready else "Pending", workers, busy)
+
+    def capacity(self, name: str, version: str) -> ServiceCapacity:
+        """The version's call slots (its largest size x pipeline depth) and queue length."""
+        size = self._sizes.get((name, version))
+        workers = max(size.maximum, 1) if size is not None else self._config.max_workers
+        return ServiceCapacity(workers * self._config.depth, self._config.max_queue)
 
     async def drop(self, name: str, version: str) -> None:
         """Forget the version's size; let its calls finish (up to the deadline), stop it."""

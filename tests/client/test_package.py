@@ -11,6 +11,8 @@ import o16n.client
 
 def test_public_api_is_exact() -> None:
     assert o16n.client.__all__ == [
+        "Batch",
+        "BatchStatus",
         "Client",
         "ExecuteResult",
         "Service",

@@ -1,11 +1,14 @@
 """The o16n Python client: sessions, snapshots, publishing and consuming web services."""
 
+from o16n.client.batch import Batch, BatchStatus
 from o16n.client.client import Client
 from o16n.client.failure import error_from, request_id_of
 from o16n.client.service import Service, ServiceInfo, ServiceResult
 from o16n.client.session import ExecuteResult, Session
 
 __all__ = [
+    "Batch",
+    "BatchStatus",
     "Client",
     "ExecuteResult",
     "Service",

@@ -4,10 +4,15 @@ from __future__ import annotations
 
 import base64
 import keyword
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 from urllib.parse import quote
 
 from o16n.client.connection import Connection
+
+if TYPE_CHECKING:
+    from o16n.client.batch import Batch
 
 
 @dataclass(frozen=True)
@@ -72,7 +77,8 @@ def service_info(item: object) -> ServiceInfo:
     )
 
 
-def _result(body: object) -> ServiceResult:
+def service_result(body: object) -> ServiceResult:
+    """A ServiceResult from a WebServiceResult (a consume reply or one batch result)."""
     reply = body if isinstance(body, dict) else {}
     outputs = reply.get("outputParameters")
     files = reply.get("outputFiles")
@@ -112,11 +118,29 @@ class Service:
 
     def consume(self, **inputs: object) -> ServiceResult:
         """Call the service with JSON `inputs` named as its input parameters."""
-        return _result(self._connection.request("POST", self._path(), json=inputs).json())
+        return service_result(self._connection.request("POST", self._path(), json=inputs).json())
 
     def __call__(self, **inputs: object) -> ServiceResult:
         """The same as `consume`."""
         return self.consume(**inputs)
+
+    def batch(self, records: Sequence[Mapping[str, object]], parallel_count: int = 10) -> Batch:
+        """Start one call per record in the background (a batch execution)."""
+        from o16n.client.batch import Batch
+
+        return Batch.start(self._connection, self._path(), records, parallel_count)
+
+    def batches(self) -> list[Batch]:
+        """Your batch executions of this version (an Owner's: everybody's), oldest first."""
+        from o16n.client.batch import Batch
+
+        return Batch.listed(self._connection, self._path())
+
+    def batch_execution(self, execution_id: str) -> Batch:
+        """An existing batch execution of this version, by id."""
+        from o16n.client.batch import Batch
+
+        return Batch(self._connection, self._path(), execution_id)
 
     def swagger(self) -> dict[str, object]:
         """The version's Swagger 2.0 document."""

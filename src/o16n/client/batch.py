@@ -95,13 +95,15 @@ class Batch:
         )
 
     def wait(self, *, progress: bool = False, timeout: float | None = None) -> BatchStatus:
-        """Poll until the execution finished (TimeoutError after `timeout` seconds)."""
+        """Poll until the execution finished (TimeoutError after `timeout` seconds); with
+        `progress`, a progress bar on standard error."""
         deadline = None if timeout is None else time.monotonic() + timeout
         if not progress:
             return self._poll(deadline, lambda _: None)
+        from rich.console import Console
         from rich.progress import Progress
 
-        with Progress(transient=False) as bar:
+        with Progress(console=Console(stderr=True)) as bar:
             task = bar.add_task(f"batch {self.id[:8]}", total=None)
             return self._poll(
                 deadline, lambda s: bar.update(task, completed=s.completed, total=s.total)

@@ -152,3 +152,17 @@ def test_the_version_swagger_documents_the_batch_routes(
         "totalItemCount",
         "batchExecutionResults",
     }
+
+
+def test_a_batch_of_only_invalid_records_is_complete_at_once(
+    server: Server, admin_token: str, new_name: Callable[[str], str]
+) -> None:
+    name = new_name("BatchInvalid")
+    with server.client(admin_token) as client:
+        publish_iris(client, name)
+        execution = start(client, name, [{"flower_data": "x"}, {}])
+        body = status(client, name, execution)
+    assert (body["state"], body["completedItemCount"], body["totalItemCount"]) == ("Complete", 2, 2)
+    assert [r["success"] for r in body["batchExecutionResults"]] == [False, False]
+    assert body["batchExecutionResults"][1]["outputParameters"] == {"result": None}
+    assert "flower_data" in body["batchExecutionResults"][1]["errorMessage"]

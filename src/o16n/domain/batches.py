@@ -133,7 +133,8 @@ class Batches:
         count = self._parallel(parallel_count)
         records = _records(body)
         work = await asyncio.to_thread(self._create, user, name, version, records, count)
-        self._runner.launch(work)
+        if work.pending:  # else every record was refused and the execution is complete
+            self._runner.launch(work)
         return work.execution
 
     def _create(

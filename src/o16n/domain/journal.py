@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from o16n.domain.models import BatchState, ConsumeResult, RecordResult
-from o16n.domain.ports import BlobStore, MetadataStore, UnitOfWork
+from o16n.domain.ports import BlobStore, MetadataStore
 
 _RETRY_SECONDS = 1.0
 _log = logging.getLogger("o16n.batch")
@@ -88,15 +88,21 @@ class Journal:
     def _write(self, group: list[Entry]) -> None:
         """Blobs first, then one transaction; blobs of records that vanished are released."""
         results = {id(e): self._stored(e.outcome) for e in group if isinstance(e, Finished)}
+        started: dict[str, list[int]] = {}
+        for entry in group:
+            if isinstance(entry, Started):
+                started.setdefault(entry.execution_id, []).append(entry.position)
         orphans: list[str] = []
         with self._store.unit_of_work() as uow:
+            for execution_id, positions in started.items():  # a start precedes its finish
+                uow.batches.mark_running(execution_id, positions)
             for entry in group:
                 if isinstance(entry, Finished):
                     result = results[id(entry)]
                     if not uow.batches.finish(entry.execution_id, entry.position, result):
                         orphans.extend(b for b in result.files.values() if b is not None)
-                else:
-                    _apply(uow, entry)
+                elif isinstance(entry, Settled):
+                    uow.batches.set_state(entry.execution_id, entry.state, entry.finished_at)
         if orphans:
             self._release(tuple(orphans))
 
@@ -113,10 +119,3 @@ class Journal:
             changed_files=outcome.changed_files,
             files=files,
         )
-
-
-def _apply(uow: UnitOfWork, entry: Started | Settled) -> None:
-    if isinstance(entry, Started):
-        uow.batches.mark_running(entry.execution_id, [entry.position])
-    else:
-        uow.batches.set_state(entry.execution_id, entry.state, entry.finished_at)

@@ -99,6 +99,17 @@ def _work(execution: BatchExecution, service: ServiceVersion, records: list[Batc
     )
 
 
+def _seen(execution: BatchExecution | None, target: BatchTarget) -> BatchExecution:
+    """The target's execution when it exists, belongs to the version and may be seen."""
+    if (
+        execution is None
+        or (execution.service_name, execution.service_version) != (target.name, target.version)
+        or not (target.see_all or execution.owner_id == target.user.user_id)
+    ):
+        raise NotFound(f"no batch execution {target.execution_id!r}", field="executionId")
+    return execution
+
+
 class Batches:
     """Use cases of batch executions; a user sees their own, `see_all` (Owners) everybody's."""
 
@@ -177,23 +188,15 @@ class Batches:
 
     def _visible(self, target: BatchTarget) -> BatchExecution:
         with self._store.unit_of_work() as uow:
-            execution = uow.batches.get(target.execution_id)
-        if (
-            execution is None
-            or (execution.service_name, execution.service_version) != (target.name, target.version)
-            or not (target.see_all or execution.owner_id == target.user.user_id)
-        ):
-            raise NotFound(f"no batch execution {target.execution_id!r}", field="executionId")
-        return execution
+            return _seen(uow.batches.get(target.execution_id), target)
 
     def status(self, target: BatchTarget, *, partial: bool) -> BatchStatus:
         """Progress and results; unfinished records are None, or no results at all when
         `partial` is off and the execution has not finished."""
-        execution = self._visible(target)
-        if not partial and not execution.state.finished:
-            return BatchStatus(execution, [])
-        with self._store.unit_of_work() as uow:
-            records = uow.batches.records(execution.id)
+        with self._store.unit_of_work() as uow:  # counts and results of one moment
+            execution = _seen(uow.batches.get(target.execution_id), target)
+            shown = partial or execution.state.finished
+            records = uow.batches.records(execution.id) if shown else []
         return BatchStatus(execution, [self._outcome(r.result) for r in records])
 
     def _outcome(self, result: RecordResult | None) -> ConsumeResult | None:

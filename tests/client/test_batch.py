@@ -30,7 +30,7 @@ def test_a_batch_runs_waits_and_gives_results_and_a_frame(
     batch = client.service(name, "v1").batch([{"flower_data": r} for r in rows], parallel_count=4)
     assert isinstance(batch, Batch) and batch.id
     status = batch.wait(progress=True, timeout=120)
-    assert "batch" in capsys.readouterr().out
+    assert "batch" in capsys.readouterr().err
     assert (status.state, status.completed, status.total, status.finished) == (
         "Complete",
         30,

@@ -166,3 +166,20 @@ def test_a_batch_of_only_invalid_records_is_complete_at_once(
     assert [r["success"] for r in body["batchExecutionResults"]] == [False, False]
     assert body["batchExecutionResults"][1]["outputParameters"] == {"result": None}
     assert "flower_data" in body["batchExecutionResults"][1]["errorMessage"]
+
+
+def test_a_crashing_or_hanging_record_fails_alone(
+    start_server: Callable[..., Server], open_tmp_path: Path
+) -> None:
+    server = start_server(O16N_SERVICE_TIMEOUT_SECONDS="3")
+    extra = "import os\nif index == 2:\n    os._exit(3)\nif index == 5:\n    time.sleep(30)\n"
+    with server.client(server.token()) as client:
+        publish_counting(client, "Fragile", open_tmp_path / "runs", extra=extra)
+        body = wait(client, "Fragile", start(client, "Fragile", [{"index": i} for i in range(8)]))
+    assert body["state"] == "Complete"
+    results = body["batchExecutionResults"]
+    assert [r["success"] for r in results] == [True, True, False, True, True, False, True, True]
+    assert results[2]["errorMessage"] and results[5]["errorMessage"]
+    assert [results[i]["outputParameters"]["doubled"] for i in (0, 1, 3, 4, 6, 7)] == [
+        0, 2, 6, 8, 12, 14
+    ]  # fmt: skip

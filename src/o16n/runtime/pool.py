@@ -35,6 +35,7 @@ from o16n.runtime.spares import Spares
 __all__ = ["PoolConfig", "PoolCounts", "ServicePools"]
 
 _CLOSE_GRACE = 5.0
+_ATTEMPTS = 3
 _log = logging.getLogger("o16n.runtime")
 
 Key = tuple[str, str]
@@ -71,14 +72,16 @@ class ServicePools:
         self._spares.refill()
 
     async def consume(self, service: ServiceVersion, inputs: dict[str, JsonValue]) -> ConsumeResult:
-        """One call; a call that never started because its worker died is tried once more."""
+        """One call; a call that never started because its worker died (or hung on a call
+        ahead of it) is tried again, up to `_ATTEMPTS` times in all."""
         self._check_open()
         self.start()
-        try:
-            return await self._pool(service).consume(inputs)
-        except WorkerError as exc:
-            if not never_started(exc):
-                raise
+        for _ in range(_ATTEMPTS - 1):
+            try:
+                return await self._pool(service).consume(inputs)
+            except WorkerError as exc:
+                if not never_started(exc):
+                    raise
         return await self._pool(service).consume(inputs)
 
     async def set_pool(self, service: ServiceVersion, size: PoolSize) -> None:

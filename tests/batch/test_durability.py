@@ -7,12 +7,15 @@ from collections import Counter
 from collections.abc import Callable
 from pathlib import Path
 
+import pytest
+
 from tests.batch.batching import publish_counting, runs, start, status, wait
 from tests.harness import Server, assert_error
 
 
-def test_a_killed_server_resumes_its_batch_without_rerunning_committed_records(
-    start_server: Callable[..., Server], open_tmp_path: Path
+@pytest.mark.parametrize("end", ["kill", "stop"])
+def test_a_restarted_server_resumes_its_batch_without_rerunning_committed_records(
+    start_server: Callable[..., Server], open_tmp_path: Path, end: str
 ) -> None:
     counter = open_tmp_path / "runs"
     server = start_server()
@@ -23,8 +26,11 @@ def test_a_killed_server_resumes_its_batch_without_rerunning_committed_records(
         before = wait(client, "Durable", execution, done=10)
     committed = {i for i, r in enumerate(before["batchExecutionResults"]) if r is not None}
     assert 10 <= len(committed) < total
-    server.kill()
-    time.sleep(0.5)  # orphaned workers finish what they had and exit
+    if end == "kill":
+        server.kill()  # SIGKILL, as a crash
+        time.sleep(0.5)  # orphaned workers finish what they had and exit
+    else:
+        server.stop()  # SIGTERM: running records are stopped and resume later
     restarted = start_server(server.data_dir)
     with restarted.client(restarted.token()) as client:
         after = wait(client, "Durable", execution)

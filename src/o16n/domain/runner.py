@@ -54,10 +54,6 @@ class Gate:
         self._busy: Counter[Key] = Counter()
         self._waiters: dict[Key, deque[asyncio.Future[None]]] = {}
 
-    def in_flight(self, key: Key) -> int:
-        """Batch calls now running or queued on the version."""
-        return self._busy[key]
-
     async def acquire(self, key: Key) -> None:
         """Wait for a free batch slot on the version."""
         while self._busy[key] >= self._limit(key):
@@ -105,10 +101,6 @@ class BatchRunner:
     def _limit(self, key: Key) -> int:
         capacity = self._gauge.capacity(*key)
         return max(1, min(int(self._share * capacity.slots), capacity.queue - 1))
-
-    def in_flight(self, name: str, version: str) -> int:
-        """Batch calls now in flight on a version (all executions)."""
-        return self._gate.in_flight((name, version))
 
     def launch(self, work: Work) -> None:
         """Start running an execution's pending records in the background."""

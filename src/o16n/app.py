@@ -19,7 +19,10 @@ from o16n.auth.tokens import JwtSigner, load_or_create_key
 from o16n.blobs.local import LocalBlobs
 from o16n.domain.accounts import Accounts, TokenPolicy
 from o16n.domain.authentication import Authenticator
+from o16n.domain.batches import Batches, BatchPolicy
+from o16n.domain.journal import Journal
 from o16n.domain.models import Role
+from o16n.domain.runner import BatchRunner
 from o16n.domain.services import Services
 from o16n.domain.sessions import SessionLimits, Sessions
 from o16n.domain.snapshots import Snapshots
@@ -172,6 +175,33 @@ async def _close_idle_sessions(sessions: Sessions, every: float) -> None:
             _log.info("closed %d idle sessions", closed)
 
 
+def _batches(
+    settings: Settings,
+    store: SqlStore,
+    services: Services,
+    snapshots: Snapshots,
+    *,
+    blobs: LocalBlobs,
+    pools: ServicePools,
+) -> Batches:
+    journal = Journal(store, blobs, snapshots)
+    runner = BatchRunner(services.consume, pools, settings.batch_pool_share, journal)
+    policy = BatchPolicy(settings.batch_max_parallel, settings.batch_retention_seconds)
+    return Batches(store, services, blobs, snapshots, runner=runner, policy=policy)
+
+
+async def _sweep_batches(batches: Batches, every: float) -> None:
+    while True:
+        try:
+            swept = await batches.sweep()
+        except Exception:  # the sweeper must outlive a database hiccup
+            _log.exception("batch sweep failed")
+        else:
+            if swept:
+                _log.info("deleted %d expired batch executions", swept)
+        await asyncio.sleep(every)
+
+
 def create_app(settings: Settings) -> Starlette:
     """The whole server as one ASGI app; resources live exactly as long as its lifespan."""
 
@@ -180,11 +210,13 @@ def create_app(settings: Settings) -> Starlette:
         with open_store(settings) as store:
             schema.prepare(store.engine)
             signer = signer_for(settings)
-            snapshots = Snapshots(store, LocalBlobs(settings.data_dir / "blobs"))
+            blobs = LocalBlobs(settings.data_dir / "blobs")
+            snapshots = Snapshots(store, blobs)
             identities = Identities(settings.worker_user or None, settings.worker_uid_range)
             sessions = _sessions(settings, snapshots, identities)
             pools = _service_pools(settings, snapshots, identities)
             services = Services(store, snapshots, pools, settings.service_cache_seconds)
+            batches = _batches(settings, store, services, snapshots, blobs=blobs, pools=pools)
             app.state.services = ApiServices(
                 accounts=accounts_for(settings, store, signer),
                 authenticator=Authenticator(store, signer, settings.auth_cache_seconds),
@@ -195,6 +227,7 @@ def create_app(settings: Settings) -> Starlette:
                 snapshots=snapshots,
                 services=services,
                 limits=Limits(settings.max_json_bytes, settings.max_upload_bytes),
+                batches=batches,
             )
             swept = await asyncio.to_thread(snapshots.sweep)
             if swept:
@@ -202,11 +235,17 @@ def create_app(settings: Settings) -> Starlette:
             pools.start()
             every = min(60.0, settings.session_idle_seconds / 2)
             culler = asyncio.create_task(_close_idle_sessions(sessions, every))
+            resumed = await batches.resume()
+            if resumed:
+                _log.info("resumed %d batch executions", resumed)
+            sweeper = asyncio.create_task(_sweep_batches(batches, settings.batch_sweep_seconds))
             _log.info("o16n %s ready, data in %s", __version__, settings.data_dir)
             try:
                 yield
             finally:
                 culler.cancel()
+                sweeper.cancel()
+                await batches.close()
                 await asyncio.gather(sessions.close_all(), pools.close())
 
     return build_asgi(lifespan)

@@ -107,6 +107,21 @@ class Settings(BaseSettings):
     pool_preload: str = Field(
         default="numpy,pandas", description="Modules blank interpreters import in advance."
     )
+    batch_max_parallel: int = Field(
+        default=100, ge=1, description="Largest parallelCount of a batch execution."
+    )
+    batch_pool_share: float = Field(
+        default=0.5,
+        gt=0,
+        le=1,
+        description="Share of a version's pool capacity that its batch calls may take.",
+    )
+    batch_retention_seconds: float = Field(
+        default=7 * 24 * 3600.0, ge=0, description="How long finished batch results are kept."
+    )
+    batch_sweep_seconds: float = Field(
+        default=600.0, gt=0, description="How often expired batch executions are deleted."
+    )
 
     @field_validator("worker_uids")
     @classmethod

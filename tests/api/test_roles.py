@@ -25,6 +25,7 @@ OWNER_ONLY = {
     Action.SEE_ANY_CODE,
     Action.MANAGE_ANY_SESSION,
     Action.MANAGE_USERS,
+    Action.MANAGE_ANY_BATCH,
 }
 
 

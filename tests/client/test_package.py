@@ -14,6 +14,8 @@ def test_public_api_is_exact() -> None:
         "AsyncClient",
         "AsyncService",
         "AsyncSession",
+        "Batch",
+        "BatchStatus",
         "Client",
         "ExecuteResult",
         "Service",

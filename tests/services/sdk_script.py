@@ -8,7 +8,10 @@ Service functions live at module level because the SDK sends `inspect.getsource`
 from __future__ import annotations
 
 import json
+import os
 import sys
+import tempfile
+import time
 
 import azureml.deploy.server.service as service_module
 import numpy as np
@@ -100,6 +103,51 @@ def call(service, flower):  # type: ignore[no-untyped-def]
     }
 
 
+def run_batch(service, flower):  # type: ignore[no-untyped-def]
+    """The SDK's batch flow: start, poll results, artifacts, download, list, cancel."""
+    records = [
+        {
+            "count": count,
+            "ratio": 0.5,
+            "label": label,
+            "flag": False,
+            "flower": flower,
+            "grid": [[1, 2], [3, 4]],
+            "frame": {"a": [1], "b": [2.5]},
+        }
+        for count, label in ((1, "a"), (2, "b"), (3, "c"))
+    ]
+    batch = service.batch(records, parallel_count=2).start()
+    for _ in range(1200):
+        response = batch.results()
+        if response.state in ("Complete", "Failed"):
+            break
+        time.sleep(0.1)
+    executions = [response.execution(i) for i in range(response.total_item_count)]
+    hidden = batch.results(show_partial_results=False)
+    destination = tempfile.mkdtemp()
+    [path] = batch.download(1, "report.txt", destination=destination)
+    with open(path) as handle:
+        downloaded = handle.read()
+    summary = {
+        "state": response.state,
+        "counts": [response.completed_item_count, response.total_item_count],
+        "totals": [execution.outputs["total"] for execution in executions],
+        "species": [execution.outputs["species"] for execution in executions],
+        "errors": [execution.error for execution in executions],
+        "artifact_in_result": executions[2].artifact("report.txt").decode(),
+        "artifact": batch.artifact(0, "report.txt").decode(),
+        "list_artifacts": batch.list_artifacts(0),
+        "downloaded": [os.path.basename(path), downloaded],
+        "hidden_state": hidden.state,
+        "listed": batch.execution_id in service.list_batch_executions(),
+        "again": service.get_batch(batch.execution_id).results().completed_item_count,
+    }
+    batch.cancel()
+    summary["after_cancel"] = batch.execution_id in service.list_batch_executions()
+    return summary
+
+
 def main() -> None:
     url, user, password, name = sys.argv[1:5]
     iris = datasets.load_iris()
@@ -146,6 +194,7 @@ def main() -> None:
         for key in ("name", "version", "operation_id", "published_by", "snapshot_id", "runtime")
     }
     summary["got"] = call(client.get_service(name, version="v1.0.0"), flower)
+    summary["batch"] = run_batch(service, flower)
     summary["latest_version"] = client.get_service(name).capabilities()["version"]
     summary["all_names"] = sorted({item["name"] for item in client.list_services()})
     summary["by_name"] = [item["version"] for item in client.list_services(name)]

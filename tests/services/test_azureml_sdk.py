@@ -82,7 +82,7 @@ def sdk_python() -> Path:
     return target / "bin" / "python"
 
 
-def test_microsoft_sdk_deploys_consumes_redeploys_and_deletes(
+def test_microsoft_sdk_deploys_consumes_batches_redeploys_and_deletes(
     server: Server, sdk_python: Path
 ) -> None:
     user = unique_name("sdk")
@@ -122,6 +122,21 @@ def test_microsoft_sdk_deploys_consumes_redeploys_and_deletes(
     assert summary["expected_species"] == "virginica"
     assert summary["deployed"] == expected
     assert summary["got"] == expected
+    assert summary["batch"] == {
+        "state": "Complete",
+        "counts": [3, 3],
+        "totals": [101, 102, 103],
+        "species": [summary["expected_species"]] * 3,
+        "errors": ["", "", ""],
+        "artifact_in_result": "c:3",
+        "artifact": "a:1",
+        "list_artifacts": ["report.txt"],
+        "downloaded": ["report.txt", "b:2"],
+        "hidden_state": "Complete",
+        "listed": True,
+        "again": 3,
+        "after_cancel": False,
+    }
     assert summary["redeployed"] == expected, "a description-only redeploy keeps the models"
     assert summary["capabilities"] == {
         "name": name,

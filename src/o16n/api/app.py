@@ -17,6 +17,7 @@ from o16n.api.middleware import RequestContextMiddleware, request_id_of
 from o16n.api.openapi import core_document
 from o16n.api.operation import Operation
 from o16n.api.routes import (
+    batch,
     consume,
     docs,
     files,
@@ -41,6 +42,7 @@ def operations() -> tuple[Operation, ...]:
         + files.OPERATIONS
         + snapshots.OPERATIONS
         + services.OPERATIONS
+        + batch.OPERATIONS
     )
     document = core_document(core, __version__)
     return core + docs.operations(lambda: document)

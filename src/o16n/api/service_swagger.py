@@ -44,6 +44,109 @@ def _operation(tag: str, operation_id: str, summary: str, **members: Any) -> Jso
     }
 
 
+def _ok(schema: JsonObject, status: str = "200") -> JsonObject:
+    return {status: {"description": "OK", "schema": schema}}
+
+
+def _batch_paths(tag: str, base: str) -> JsonObject:
+    """The batch routes of reference §14, with Microsoft's operationIds."""
+    execution = _path("executionId", "string")
+    index = _path("index", "integer")
+    records = {"type": "array", "items": {"$ref": "#/definitions/InputParameters"}}
+    start = _operation(
+        tag,
+        "StartBatchExecution",
+        "Starts a batch execution: one consume per record",
+        parameters=[
+            {
+                "name": "BatchWebServiceParameters",
+                "in": "body",
+                "required": True,
+                "schema": records,
+            },
+            {
+                "name": "parallelCount",
+                "in": "query",
+                "required": False,
+                "type": "integer",
+                "format": "int32",
+            },
+        ],
+        responses=_ok({"$ref": "#/definitions/StartBatchExecutionResponse"}, "202"),
+    )
+    partial = {"name": "showPartialResults", "in": "query", "required": False, "type": "boolean"}
+    files = base + "/batch/{executionId}/{index}/files"
+    return {
+        base + "/batch": {
+            "post": start,
+            "get": _operation(
+                tag, "GetBatchExecutions", "Lists batch executions", responses=_ok(_STRINGS)
+            ),
+        },
+        base + "/batch/{executionId}": {
+            "get": _operation(
+                tag,
+                "GetBatchExecutionStatus",
+                "Gets the state and results of a batch execution",
+                parameters=[execution, partial],
+                responses=_ok({"$ref": "#/definitions/BatchWebServiceResult"}),
+            ),
+            "delete": _operation(
+                tag,
+                "CancelAndDeleteBatchExecution",
+                "Cancels a batch execution and deletes it with its files",
+                parameters=[execution],
+                responses=_ok(_STRINGS),
+            ),
+        },
+        files: {
+            "get": _operation(
+                tag,
+                "GetBatchExecutionFiles",
+                "Lists the files one record produced",
+                parameters=[execution, index],
+                responses=_ok(_STRINGS),
+            )
+        },
+        files + "/{fileName}": {
+            "get": {
+                **_operation(
+                    tag,
+                    "GetBatchExecutionFile",
+                    "Gets one file one record produced",
+                    parameters=[execution, index, _path("fileName", "string")],
+                    responses=_ok({"type": "file"}),
+                ),
+                "produces": ["application/octet-stream"],
+            }
+        },
+    }
+
+
+def _batch_definitions() -> JsonObject:
+    return {
+        "StartBatchExecutionResponse": {
+            "type": "object",
+            "properties": {"batchExecutionId": {"type": "string"}},
+        },
+        "BatchWebServiceResult": {
+            "type": "object",
+            "properties": {
+                "state": {
+                    "type": "string",
+                    "enum": ["Pending", "InProgress", "Complete", "Failed"],
+                },
+                "completedItemCount": {"type": "integer", "format": "int32"},
+                "totalItemCount": {"type": "integer", "format": "int32"},
+                "batchExecutionResults": {
+                    "type": "array",
+                    "items": {"$ref": "#/definitions/WebServiceResult"},
+                },
+            },
+        },
+    }
+
+
 def _login_paths() -> JsonObject:
     token = {"200": {"description": "OK", "schema": {"$ref": "#/definitions/AccessTokenResponse"}}}
     return {
@@ -111,6 +214,7 @@ def _definitions(service: ServiceVersion) -> JsonObject:
         },
         "OutputParameters": {"type": "object", "properties": _properties(service.outputs)},
         "WebServiceResult": {"type": "object", "properties": result_properties},
+        **_batch_definitions(),
         "Error": {
             "type": "object",
             "properties": {
@@ -156,7 +260,7 @@ def service_document(service: ServiceVersion) -> JsonObject:
             "200": {"description": "OK", "schema": {"$ref": "#/definitions/WebServiceResult"}}
         },
     )
-    paths = {**_login_paths(), base: {"post": consume}}
+    paths = {**_login_paths(), base: {"post": consume}, **_batch_paths(tag, base)}
     description = service.description or ""
     return {
         "swagger": "2.0",

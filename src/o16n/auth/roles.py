@@ -21,6 +21,7 @@ class Action(enum.StrEnum):
     SEE_ANY_CODE = "see_any_code"
     MANAGE_ANY_SESSION = "manage_any_session"
     MANAGE_USERS = "manage_users"
+    MANAGE_ANY_BATCH = "manage_any_batch"
 
 
 _READER = frozenset(
@@ -38,6 +39,7 @@ _OWNER = _CONTRIBUTOR | {
     Action.SEE_ANY_CODE,
     Action.MANAGE_ANY_SESSION,
     Action.MANAGE_USERS,
+    Action.MANAGE_ANY_BATCH,
 }
 
 PERMISSIONS: dict[Role, frozenset[Action]] = {

@@ -19,7 +19,7 @@ from o16n.cli.remote import (
     print_table,
     remote,
 )
-from o16n.client import ServiceInfo
+from o16n.client import ServiceInfo, ServiceResult
 
 
 def _service_json(info: ServiceInfo) -> dict[str, object]:
@@ -117,6 +117,20 @@ def swagger(name: str, version: str, as_json: bool, config_dir: Path | None) -> 
     print_json(document)
 
 
+def result_json(result: ServiceResult) -> dict[str, object]:
+    """A call's result as ML Server's WebServiceResult (output files in base64)."""
+    return {
+        "success": result.success,
+        "errorMessage": result.error_message,
+        "consoleOutput": result.console_output,
+        "outputParameters": result.outputs,
+        "outputFiles": {
+            file: None if data is None else base64.b64encode(data).decode("ascii")
+            for file, data in result.output_files.items()
+        },
+    }
+
+
 def _inputs(pairs: Sequence[str], json_input: str | None) -> dict[str, object]:
     """The call's inputs: the JSON object of --json-input, then each --input k=v over it."""
     inputs: dict[str, object] = {}
@@ -166,18 +180,7 @@ def call(
     inputs = _inputs(pairs, json_input)
     with remote(config_dir) as server:
         result = server.client.service(name, version).consume(**inputs)
-    print_json(
-        {
-            "success": result.success,
-            "errorMessage": result.error_message,
-            "consoleOutput": result.console_output,
-            "outputParameters": result.outputs,
-            "outputFiles": {
-                file: None if data is None else base64.b64encode(data).decode("ascii")
-                for file, data in result.output_files.items()
-            },
-        }
-    )
+    print_json(result_json(result))
     if not result.success:
         raise ServerFailure(result.error_message or "the service's code failed")
 

@@ -3,12 +3,17 @@
 from __future__ import annotations
 
 import base64
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 from o16n.client.connection import Connection
 from o16n.client.request import Flow, Request, json_list, json_object, segment
 from o16n.client.signature import Operation, attach, operation
 from o16n.errors import ServiceNotFound
+
+if TYPE_CHECKING:
+    from o16n.client.batch import Batch
 
 
 @dataclass(frozen=True)
@@ -73,7 +78,9 @@ def service_info(item: object) -> ServiceInfo:
     )
 
 
-def _result(reply: dict[str, object]) -> ServiceResult:
+def service_result(body: object) -> ServiceResult:
+    """A ServiceResult from a WebServiceResult (a consume reply or one batch result)."""
+    reply = body if isinstance(body, dict) else {}
     outputs = reply.get("outputParameters")
     files = reply.get("outputFiles")
     decoded = {
@@ -118,7 +125,7 @@ class ServiceCalls:
 
     def consume(self, inputs: dict[str, object]) -> Flow[ServiceResult]:
         """Call the version with JSON `inputs`."""
-        return _result(json_object((yield Request("POST", self.path, json=inputs))))
+        return service_result(json_object((yield Request("POST", self.path, json=inputs))))
 
     def swagger(self) -> Flow[dict[str, object]]:
         """The version's Swagger 2.0 document."""
@@ -157,6 +164,24 @@ class Service:
     def __call__(self, **inputs: object) -> ServiceResult:
         """The same as `consume`."""
         return self.consume(**inputs)
+
+    def batch(self, records: Sequence[Mapping[str, object]], parallel_count: int = 10) -> Batch:
+        """Start one call per record in the background (a batch execution)."""
+        from o16n.client.batch import Batch
+
+        return Batch.start(self._connection, self._calls.path, records, parallel_count)
+
+    def batches(self) -> list[Batch]:
+        """Your batch executions of this version (an Owner's: everybody's), oldest first."""
+        from o16n.client.batch import Batch
+
+        return Batch.listed(self._connection, self._calls.path)
+
+    def batch_execution(self, execution_id: str) -> Batch:
+        """An existing batch execution of this version, by id."""
+        from o16n.client.batch import Batch
+
+        return Batch(self._connection, self._calls.path, execution_id)
 
     def swagger(self) -> dict[str, object]:
         """The version's Swagger 2.0 document."""

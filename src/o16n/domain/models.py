@@ -220,3 +220,73 @@ class PoolState:
     status: str
     workers: int
     busy: int
+
+
+class BatchState(enum.StrEnum):
+    """The state of a batch execution, as ML Server spells it (reference §14.3)."""
+
+    PENDING = "Pending"
+    IN_PROGRESS = "InProgress"
+    COMPLETE = "Complete"
+    FAILED = "Failed"
+
+    @property
+    def finished(self) -> bool:
+        """Whether no record of the execution will run any more."""
+        return self in (BatchState.COMPLETE, BatchState.FAILED)
+
+
+class RecordState(enum.StrEnum):
+    """Where one record of a batch is: waiting, running (uncommitted) or done with a result."""
+
+    PENDING = "pending"
+    RUNNING = "running"
+    DONE = "done"
+
+
+@dataclass(frozen=True)
+class BatchExecution:
+    """One batch execution of a service version: its owner, progress and state."""
+
+    id: str
+    service_name: str
+    service_version: str
+    owner_id: UserId
+    parallel_count: int
+    state: BatchState
+    total_count: int
+    done_count: int
+    created_at: datetime
+    finished_at: datetime | None
+
+
+@dataclass(frozen=True)
+class RecordResult:
+    """The committed result of one record; `files` maps each declared output file to the
+    blob holding what the call produced, or None when it produced nothing."""
+
+    success: bool
+    error_message: str
+    console_output: str
+    outputs: dict[str, JsonValue]
+    changed_files: list[str]
+    files: dict[str, str | None]
+
+
+@dataclass(frozen=True)
+class BatchRecord:
+    """One input record of a batch (0-based `position`) and, once done, its result."""
+
+    execution_id: str
+    position: int
+    inputs: JsonValue
+    state: RecordState
+    result: RecordResult | None
+
+
+@dataclass(frozen=True)
+class ServiceCapacity:
+    """How many calls a version's pool runs at once (`slots`) and may queue (`queue`)."""
+
+    slots: int
+    queue: int

@@ -8,13 +8,18 @@ from typing import Protocol
 
 from o16n.domain.models import (
     AccessClaims,
+    BatchExecution,
+    BatchRecord,
+    BatchState,
     ConsumeResult,
     ExecutionResult,
     JsonValue,
     PoolSize,
     PoolState,
+    RecordResult,
     RefreshToken,
     Role,
+    ServiceCapacity,
     ServiceVersion,
     Snapshot,
     StoredCredentials,
@@ -113,6 +118,10 @@ class UnitOfWork(Protocol):
     def services(self) -> ServiceRepository:
         """Web-service versions."""
 
+    @property
+    def batches(self) -> BatchRepository:
+        """Batch executions and their records."""
+
 
 class MetadataStore(Protocol):
     """The metadata database: opens units of work and reports its health."""
@@ -163,7 +172,7 @@ class SnapshotRepository(Protocol):
         """Delete a snapshot row."""
 
     def blob_in_use(self, blob_id: str) -> bool:
-        """Whether any row (snapshot or service) still refers to a blob."""
+        """Whether any row (snapshot, service or batch record file) still refers to a blob."""
 
 
 class ServiceRepository(Protocol):
@@ -186,6 +195,53 @@ class ServiceRepository(Protocol):
 
     def remove(self, name: str, version: str) -> None:
         """Delete a version."""
+
+
+class BatchRepository(Protocol):
+    """Batch executions, their records (inputs, state, result) and the records' output files."""
+
+    def add(self, execution: BatchExecution, records: list[BatchRecord]) -> None:
+        """Insert an execution with every one of its records."""
+
+    def get(self, execution_id: str) -> BatchExecution | None:
+        """One execution (with its count of done records), or None."""
+
+    def ids(self, name: str, version: str, owner_id: UserId | None) -> list[str]:
+        """Ids of the version's executions (of one owner, or everybody's), oldest first."""
+
+    def unfinished(self) -> list[BatchExecution]:
+        """Every execution that is Pending or InProgress, oldest first."""
+
+    def finished_before(self, moment: datetime) -> list[str]:
+        """Ids of the executions that finished before `moment`."""
+
+    def records(self, execution_id: str) -> list[BatchRecord]:
+        """Every record of an execution, by position."""
+
+    def record(self, execution_id: str, position: int) -> BatchRecord | None:
+        """One record, or None."""
+
+    def set_state(self, execution_id: str, state: BatchState, finished_at: datetime | None) -> None:
+        """Change an execution's state (no-op when it is gone)."""
+
+    def mark_running(self, execution_id: str, positions: list[int]) -> None:
+        """Pending records start running (no-op for records that are gone)."""
+
+    def finish(self, execution_id: str, position: int, result: RecordResult) -> bool:
+        """Commit a record's result and its files; False when the record is gone."""
+
+    def reset_running(self) -> int:
+        """Running records of unfinished executions go back to pending; how many."""
+
+    def remove(self, execution_id: str) -> list[str]:
+        """Delete an execution, its records and files; the blob ids its files referred to."""
+
+
+class CapacityGauge(Protocol):
+    """How much a service version's pool can take at once (for sharing it with batches)."""
+
+    def capacity(self, name: str, version: str) -> ServiceCapacity:
+        """The version's call slots (workers x pipeline depth) and queue length."""
 
 
 class BlobStore(Protocol):

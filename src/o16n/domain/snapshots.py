@@ -82,7 +82,7 @@ class Snapshots:
         self.release((snapshot.blob_id,))
 
     def release(self, blob_ids: tuple[str, ...]) -> None:
-        """Delete those of `blob_ids` that no snapshot or service refers to any more."""
+        """Delete those of `blob_ids` that no snapshot, service or batch file refers to any more."""
         with self.referencing():
             for blob_id in blob_ids:
                 with self._store.unit_of_work() as uow:

@@ -16,7 +16,14 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from o16n.domain.models import ConsumeResult, JsonValue, PoolSize, PoolState, ServiceVersion
+from o16n.domain.models import (
+    ConsumeResult,
+    JsonValue,
+    PoolSize,
+    PoolState,
+    ServiceCapacity,
+    ServiceVersion,
+)
 from o16n.errors import CapacityExceeded, WorkerError
 from o16n.runtime.configuration import PoolConfig
 from o16n.runtime.group import VersionPool
@@ -28,6 +35,7 @@ from o16n.runtime.spares import Spares
 __all__ = ["PoolConfig", "PoolCounts", "ServicePools"]
 
 _CLOSE_GRACE = 5.0
+_ATTEMPTS = 3
 _log = logging.getLogger("o16n.runtime")
 
 Key = tuple[str, str]
@@ -64,14 +72,16 @@ class ServicePools:
         self._spares.refill()
 
     async def consume(self, service: ServiceVersion, inputs: dict[str, JsonValue]) -> ConsumeResult:
-        """One call; a call that never started because its worker died is tried once more."""
+        """One call; a call that never started because its worker died (or hung on a call
+        ahead of it) is tried again, up to `_ATTEMPTS` times in all."""
         self._check_open()
         self.start()
-        try:
-            return await self._pool(service).consume(inputs)
-        except WorkerError as exc:
-            if not never_started(exc):
-                raise
+        for _ in range(_ATTEMPTS - 1):
+            try:
+                return await self._pool(service).consume(inputs)
+            except WorkerError as exc:
+                if not never_started(exc):
+                    raise
         return await self._pool(service).consume(inputs)
 
     async def set_pool(self, service: ServiceVersion, size: PoolSize) -> None:
@@ -91,6 +101,12 @@ class ServicePools:
         current = pool is not None and not pool.spec.outdated_by(service)
         ready = current and workers >= size.initial
         return PoolState("Success" if ready else "Pending", workers, busy)
+
+    def capacity(self, name: str, version: str) -> ServiceCapacity:
+        """The version's call slots (its largest size x pipeline depth) and queue length."""
+        size = self._sizes.get((name, version))
+        workers = max(size.maximum, 1) if size is not None else self._config.max_workers
+        return ServiceCapacity(workers * self._config.depth, self._config.max_queue)
 
     async def drop(self, name: str, version: str) -> None:
         """Forget the version's size; let its calls finish (up to the deadline), stop it."""

@@ -10,6 +10,7 @@ from typing import Any
 from sqlalchemy import Connection, Engine, create_engine, event, text
 from sqlalchemy.engine import make_url
 
+from o16n.store.batches import SqlBatches
 from o16n.store.login_failures import SqlLoginFailures
 from o16n.store.services import SqlServices
 from o16n.store.snapshots import SqlSnapshots
@@ -51,6 +52,7 @@ class SqlUnitOfWork:
     login_failures: SqlLoginFailures
     snapshots: SqlSnapshots
     services: SqlServices
+    batches: SqlBatches
 
 
 class SqlStore:
@@ -69,6 +71,7 @@ class SqlStore:
                 login_failures=SqlLoginFailures(connection),
                 snapshots=SqlSnapshots(connection),
                 services=SqlServices(connection),
+                batches=SqlBatches(connection),
             )
 
     @property

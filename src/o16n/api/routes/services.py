@@ -134,10 +134,11 @@ async def patch_version(call: Call) -> Response:
 
 
 async def delete_version(call: Call) -> Response:
-    """Delete a version, its pool and (when unshared) its stored content."""
+    """Delete a version, its pool, its batch executions and (when unshared) its content."""
     name, version = name_and_version(call)
     services = call.services.services
     await run_in_threadpool(services.delete, call.user, rights_of(call), name, version)
+    await call.services.batches.forget_version(name, version)
     await services.after_delete(name, version)
     return JSONResponse(version)
 

@@ -147,8 +147,8 @@ class Settings(BaseSettings):
     ldap_connect_timeout_seconds: float = Field(
         default=5.0, gt=0, description="Deadline to connect to the LDAP server."
     )
-    ldap_timeout_seconds: float = Field(
-        default=10.0, gt=0, description="Deadline of one LDAP operation."
+    ldap_timeout_seconds: int = Field(
+        default=10, ge=1, description="Deadline of one LDAP operation (whole seconds)."
     )
 
     @field_validator("identity_sources")

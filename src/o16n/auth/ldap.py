@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import logging
 import ssl
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass
 
@@ -97,15 +97,9 @@ class LdapDirectory:
             _split(settings.ldap_contributor_groups),
             _split(settings.ldap_reader_groups),
         )
-        tls = ldap3.Tls(
+        self._tls = ldap3.Tls(
             validate=ssl.CERT_REQUIRED,
             ca_certs_file=str(settings.ldap_ca_file) if settings.ldap_ca_file else None,
-        )
-        self._server = ldap3.Server(
-            settings.ldap_url,
-            get_info=ldap3.NONE,
-            tls=tls,
-            connect_timeout=settings.ldap_connect_timeout_seconds,
         )
 
     def authenticate(self, username: str, password: str) -> DirectoryUser | None:
@@ -146,8 +140,16 @@ class LdapDirectory:
 
     @contextmanager
     def _connection(self, user: str | None, password: str | None) -> Iterator[ldap3.Connection]:
+        # A Server per connection: ldap3's Server remembers failed addresses for a while and
+        # is not meant to be shared between threads.
+        server = ldap3.Server(
+            self._settings.ldap_url,
+            get_info=ldap3.NONE,
+            tls=self._tls,
+            connect_timeout=self._settings.ldap_connect_timeout_seconds,
+        )
         connection = ldap3.Connection(
-            self._server,
+            server,
             user=user,
             password=password,
             auto_bind=ldap3.AUTO_BIND_NONE,
@@ -178,7 +180,7 @@ class LdapDirectory:
             search_scope=ldap3.SUBTREE,
             attributes=attributes,
             size_limit=limit,
-            time_limit=max(1, round(self._settings.ldap_timeout_seconds)),
+            time_limit=self._settings.ldap_timeout_seconds,
         )
         code = connection.result["result"]
         if code not in (_SUCCESS, _SIZE_LIMIT_EXCEEDED):
@@ -226,7 +228,7 @@ class LdapDirectory:
 def _values(entry: dict[str, object], kind: str, attribute: str) -> list[object]:
     """An entry's values of one attribute (attribute names are case-insensitive)."""
     found = entry.get(kind)
-    if not isinstance(found, dict):
+    if not isinstance(found, Mapping):
         return []
     for name, values in found.items():
         if str(name).lower() == attribute.lower():

@@ -41,6 +41,10 @@ index objectClass,uid,member eq
 access to attrs=userPassword by anonymous auth by self write by * none
 access to * by * read
 """
+# The memberof overlay keeps a memberOf attribute on people, as Active Directory does.
+_MEMBER_OF = """moduleload memberof
+overlay memberof
+"""
 
 
 def _entries(people: dict[str, str], groups: dict[str, list[str]]) -> str:
@@ -86,7 +90,9 @@ class Directory:
         return f"ldap://127.0.0.1:{self.port}"
 
     @classmethod
-    def start(cls, people: dict[str, str], groups: dict[str, list[str]]) -> Directory:
+    def start(
+        cls, people: dict[str, str], groups: dict[str, list[str]], *, member_of: bool = False
+    ) -> Directory:
         """Write the configuration, start slapd, seed it with ldapadd; stop() removes it."""
         if not SLAPD.exists():
             raise RuntimeError("OpenLDAP is missing: apt-get install slapd ldap-utils")
@@ -95,7 +101,7 @@ class Directory:
         config = _CONFIG.format(
             root=root, suffix=SUFFIX, root_dn=ROOT_DN, root_password=ROOT_PASSWORD
         )
-        (root / "slapd.conf").write_text(config)
+        (root / "slapd.conf").write_text(config + (_MEMBER_OF if member_of else ""))
         directory = cls(root, free_port())
         directory.resume()
         directory.ldap("ldapadd", _entries(people, groups))

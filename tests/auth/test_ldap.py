@@ -10,7 +10,7 @@ import httpx
 import pytest
 
 from tests.directory import GROUPS, ROOT_DN, ROOT_PASSWORD, SUFFIX, Directory
-from tests.harness import Server, assert_error, traversable_tmp_dir
+from tests.harness import ADMIN_PASSWORD, Server, assert_error, traversable_tmp_dir
 from tests.services.publishing import consume_response, publish, service_name
 
 PASSWORDS = {
@@ -253,3 +253,22 @@ def test_bind_password_never_reaches_the_log(ldap_server: Server) -> None:
     assert "ldap" in log.lower() or "login" in log.lower()
     assert ROOT_PASSWORD not in log
     assert PASSWORDS["carol"] not in log
+
+
+def test_member_of_alone_maps_roles_and_ldap_only_disables_local_logins(
+    start_server: Callable[..., Server],
+) -> None:
+    overlaid = Directory.start(PASSWORDS, GROUP_MEMBERS, member_of=True)
+    try:
+        env = ldap_env(overlaid, O16N_IDENTITY_SOURCES="ldap", O16N_LDAP_GROUP_FILTER="")
+        server = start_server(**env)
+        for username in ("owen", "carol", "reed", "nora"):
+            _token(server, username)
+        assert_error(_login(server, "admin", ADMIN_PASSWORD), 401)
+        roles = _roles(server)
+    finally:
+        overlaid.stop()
+    assert roles["owen"] == "Owner"
+    assert roles["carol"] == "Contributor"
+    assert roles["reed"] == "Reader"
+    assert roles["nora"] == "none"

@@ -41,6 +41,11 @@ index objectClass,uid,member eq
 access to attrs=userPassword by anonymous auth by self write by * none
 access to * by * read
 """
+# A self-signed certificate for 127.0.0.1 serves LDAPS and StartTLS.
+_TLS = """\
+TLSCertificateFile {root}/cert.pem
+TLSCertificateKeyFile {root}/key.pem
+"""
 # The memberof overlay keeps a memberOf attribute on people, as Active Directory does.
 _MEMBER_OF = """moduleload memberof
 overlay memberof
@@ -66,6 +71,19 @@ def _entries(people: dict[str, str], groups: dict[str, list[str]]) -> str:
     return "\n\n".join(block.rstrip("\n") for block in blocks) + "\n"
 
 
+def _self_signed(root: Path) -> None:
+    subprocess.run(
+        [
+            "openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "1",
+            "-subj", "/CN=127.0.0.1", "-addext", "subjectAltName=IP:127.0.0.1",
+            "-keyout", str(root / "key.pem"), "-out", str(root / "cert.pem"),
+        ],
+        check=True,
+        capture_output=True,
+        timeout=60,
+    )  # fmt: skip
+
+
 def person_dn(uid: str) -> str:
     """The DN of a seeded person."""
     return f"uid={uid},{PEOPLE}"
@@ -82,6 +100,7 @@ class Directory:
 
     root: Path
     port: int
+    tls_port: int | None = None
     process: subprocess.Popen[bytes] | None = None
 
     @property
@@ -89,9 +108,19 @@ class Directory:
         """Where it listens."""
         return f"ldap://127.0.0.1:{self.port}"
 
+    @property
+    def certificate(self) -> Path:
+        """The server's self-signed certificate (its own CA), with `tls`."""
+        return self.root / "cert.pem"
+
     @classmethod
     def start(
-        cls, people: dict[str, str], groups: dict[str, list[str]], *, member_of: bool = False
+        cls,
+        people: dict[str, str],
+        groups: dict[str, list[str]],
+        *,
+        member_of: bool = False,
+        tls: bool = False,
     ) -> Directory:
         """Write the configuration, start slapd, seed it with ldapadd; stop() removes it."""
         if not SLAPD.exists():
@@ -101,16 +130,20 @@ class Directory:
         config = _CONFIG.format(
             root=root, suffix=SUFFIX, root_dn=ROOT_DN, root_password=ROOT_PASSWORD
         )
+        if tls:
+            _self_signed(root)
+            config = _TLS.format(root=root) + config
         (root / "slapd.conf").write_text(config + (_MEMBER_OF if member_of else ""))
-        directory = cls(root, free_port())
+        directory = cls(root, free_port(), free_port() if tls else None)
         directory.resume()
         directory.ldap("ldapadd", _entries(people, groups))
         return directory
 
     def resume(self) -> None:
         """Start slapd (again) in the foreground of its own process; wait until it answers."""
+        listen = f"{self.url}/" + (f" ldaps://127.0.0.1:{self.tls_port}/" if self.tls_port else "")
         self.process = subprocess.Popen(
-            [str(SLAPD), "-d", "0", "-f", str(self.root / "slapd.conf"), "-h", f"{self.url}/"],
+            [str(SLAPD), "-d", "0", "-f", str(self.root / "slapd.conf"), "-h", listen],
             stdout=subprocess.DEVNULL,
             stderr=subprocess.DEVNULL,
         )

@@ -246,8 +246,21 @@ def test_refused_service_account_is_503_and_its_password_is_not_logged(
     assert wrong not in server.log()
 
 
-def test_bind_password_never_reaches_the_log(ldap_server: Server) -> None:
-    _token(ldap_server, "carol")
+def test_bind_password_never_reaches_workers_or_the_log(ldap_server: Server) -> None:
+    fragment = ROOT_PASSWORD[:-4]  # the code itself must not hold the whole secret
+    code = (
+        f"import os\nseen = [k for k, v in os.environ.items() if 'LDAP' in k or {fragment!r} in v]"
+    )
+    with ldap_server.client(_token(ldap_server, "carol")) as client:
+        session = client.post("/sessions", json={"runtimeType": "Python"}).json()["sessionId"]
+        body = client.post(
+            f"/sessions/{session}/execute",
+            json={"code": code, "outputParameters": ["seen"]},
+        )
+        assert client.delete(f"/sessions/{session}").status_code == 200
+    assert body.status_code == 200, body.text
+    assert body.json()["success"] is True, body.json()["errorMessage"]
+    assert body.json()["outputParameters"] == [{"name": "seen", "value": []}]
     assert_error(_login(ldap_server, "carol", "Wrong-Pass-1234"), 401)
     log = ldap_server.log()
     assert "ldap" in log.lower() or "login" in log.lower()
@@ -272,3 +285,22 @@ def test_member_of_alone_maps_roles_and_ldap_only_disables_local_logins(
     assert roles["carol"] == "Contributor"
     assert roles["reed"] == "Reader"
     assert roles["nora"] == "none"
+
+
+def test_ldaps_and_starttls_check_the_certificate(start_server: Callable[..., Server]) -> None:
+    secured = Directory.start(PASSWORDS, GROUP_MEMBERS, tls=True)
+    try:
+        ca = str(secured.certificate)
+        ldaps = f"ldaps://127.0.0.1:{secured.tls_port}"
+        over_ldaps = start_server(**ldap_env(secured, O16N_LDAP_URL=ldaps, O16N_LDAP_CA_FILE=ca))
+        assert _token(over_ldaps, "carol") != ""
+        starttls = ldap_env(secured, O16N_LDAP_START_TLS="true", O16N_LDAP_CA_FILE=ca)
+        assert _token(start_server(**starttls), "carol") != ""
+        # Without the CA, both are refused: the certificate really was checked.
+        for env in (
+            ldap_env(secured, O16N_LDAP_URL=ldaps),
+            ldap_env(secured, O16N_LDAP_START_TLS="true"),
+        ):
+            assert_error(_login(start_server(**env), "carol", PASSWORDS["carol"]), 503)
+    finally:
+        secured.stop()

@@ -26,6 +26,7 @@ _log = logging.getLogger("o16n.ldap")
 _SUCCESS = 0
 _SIZE_LIMIT_EXCEEDED = 4
 _GROUP_ATTRIBUTE = "memberOf"
+_LONGEST_NAME = 64  # the users table's limit
 
 
 def _normal_dn(dn: str) -> str:
@@ -209,8 +210,10 @@ class LdapDirectory:
         dn = str(entry["dn"])
         raw = _values(entry, "raw_attributes", settings.ldap_id_attribute)
         names = _values(entry, "attributes", settings.ldap_username_attribute)
-        if not names:
-            _log.warning("LDAP entry %r has no %s: refused", dn, settings.ldap_username_attribute)
+        if not names or len(str(names[0])) > _LONGEST_NAME:
+            _log.warning(
+                "LDAP entry %r has no usable %s: refused", dn, settings.ldap_username_attribute
+            )
             return None
         groups = [str(group) for group in _values(entry, "attributes", _GROUP_ATTRIBUTE)]
         if settings.ldap_group_filter:

@@ -151,13 +151,15 @@ class Accounts:
 
         The attempt counts as a failure from the start, in the same transaction as the
         throttling check, so parallel guesses cannot pass the limit; success clears it.
+        Names are counted without case and surrounding blanks: a directory matches them so.
         """
+        counted = " ".join(username.split()).casefold()
         with self._store.unit_of_work() as uow:
-            self._refuse_while_cooling(uow, username)
+            self._refuse_while_cooling(uow, counted)
             moment = now()
             keep = max(self._policy.failure_window_seconds, self._policy.cooldown_seconds)
             uow.login_failures.record(
-                username, moment, forget_before=moment - timedelta(seconds=keep)
+                counted, moment, forget_before=moment - timedelta(seconds=keep)
             )
             stored = uow.users.by_name(username)
         if stored is not None and stored.user.directory_id is None:
@@ -165,7 +167,7 @@ class Accounts:
         else:
             checked = self._directory_login(username, password)
         with self._store.unit_of_work() as uow:
-            uow.login_failures.clear(username)
+            uow.login_failures.clear(counted)
             user = checked if isinstance(checked, User) else self._shadow(uow, checked)
             family = TokenFamily(TokenFamilyId(new_guid()), user.id, now(), 0, False)
             uow.tokens.add_family(family)

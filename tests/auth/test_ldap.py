@@ -5,12 +5,13 @@ from __future__ import annotations
 import shutil
 import socket
 from collections.abc import Callable, Iterator
+from pathlib import Path
 
 import httpx
 import pytest
 
 from tests.directory import GROUPS, ROOT_DN, ROOT_PASSWORD, SUFFIX, Directory
-from tests.harness import ADMIN_PASSWORD, Server, assert_error, traversable_tmp_dir
+from tests.harness import ADMIN_PASSWORD, Server, assert_error, run_o16n, traversable_tmp_dir
 from tests.services.publishing import consume_response, publish, service_name
 
 PASSWORDS = {
@@ -305,3 +306,20 @@ def test_ldaps_and_starttls_check_the_certificate(start_server: Callable[..., Se
             assert_error(_login(start_server(**env), "carol", PASSWORDS["carol"]), 503)
     finally:
         secured.stop()
+
+
+def test_incomplete_ldap_settings_are_refused_without_printing_secrets(
+    open_tmp_path: Path,
+) -> None:
+    env = {
+        "O16N_DATA_DIR": str(open_tmp_path),
+        "O16N_IDENTITY_SOURCES": "local,ldap",
+        "O16N_LDAP_URL": "ldap://127.0.0.1:1",
+        "O16N_LDAP_BIND_PASSWORD": "Never-Printed-4711",
+    }
+    refused = run_o16n("users", "list", env=env)
+    assert refused.returncode != 0
+    assert "ldap_search_base" in refused.stderr
+    assert "Never-Printed-4711" not in refused.stderr + refused.stdout
+    unknown = run_o16n("users", "list", env={**env, "O16N_IDENTITY_SOURCES": "kerberos"})
+    assert "identity_sources" in unknown.stderr

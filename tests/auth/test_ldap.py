@@ -5,6 +5,7 @@ from __future__ import annotations
 import shutil
 import socket
 from collections.abc import Callable, Iterator
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import httpx
@@ -22,12 +23,13 @@ PASSWORDS = {
     "mover": "Mover-Pass-1234",
     "leaver": "Leaver-Pass-123",
     "tess": "Tess-Pass-12345",
+    "pat": "Pat-Pass-123456",
     "admin": "Ldap-Admin-Pass1",
 }
 GROUP_MEMBERS = {
     "o16n-owners": ["owen"],
     "o16n-contributors": ["owen", "carol"],
-    "o16n-readers": ["reed", "mover", "leaver", "tess"],
+    "o16n-readers": ["reed", "mover", "leaver", "tess", "pat"],
     "o16n-nothing": ["nora"],
 }
 CODE = "answer = x * 2"
@@ -130,6 +132,18 @@ def test_contributor_publishes_and_reader_consumes_but_may_not_publish(
     assert roles["carol"] == "Contributor"
     assert roles["reed"] == "Reader"
     assert roles["owen"] == "Owner"  # in the Owner and the Contributor groups: the higher wins
+
+
+def _parallel_first_logins(server: Server, username: str) -> None:
+    # Fewer than O16N_LOGIN_MAX_FAILURES: attempts in flight count as failures until they pass.
+    with ThreadPoolExecutor(max_workers=4) as pool:
+        answers = list(pool.map(lambda _: _login(server, username, PASSWORDS[username]), range(4)))
+    assert [answer.status_code for answer in answers] == [200] * 4, [a.text for a in answers]
+    assert list(_roles(server)).count(username) == 1
+
+
+def test_parallel_first_logins_share_one_shadow_account(ldap_server: Server) -> None:
+    _parallel_first_logins(ldap_server, "pat")
 
 
 def test_person_in_no_mapped_group_logs_in_but_is_forbidden(ldap_server: Server) -> None:

@@ -14,6 +14,7 @@ from starlette.applications import Starlette
 from o16n import __version__
 from o16n.api.app import build_asgi
 from o16n.api.context import ApiServices, Limits
+from o16n.auth.ldap import LdapDirectory
 from o16n.auth.passwords import Argon2Passwords
 from o16n.auth.tokens import JwtSigner, load_or_create_key
 from o16n.blobs.local import LocalBlobs
@@ -78,8 +79,16 @@ def signer_for(settings: Settings) -> JwtSigner:
 
 
 def accounts_for(settings: Settings, store: SqlStore, signer: JwtSigner) -> Accounts:
-    """The Accounts use cases over `store`."""
-    return Accounts(store, Argon2Passwords(), signer, _policy(settings))
+    """The Accounts use cases over `store`, checking logins by the enabled identity sources."""
+    sources = settings.identity_sources.split(",")
+    return Accounts(
+        store,
+        Argon2Passwords(),
+        signer,
+        _policy(settings),
+        directory=LdapDirectory(settings) if "ldap" in sources else None,
+        local_logins="local" in sources,
+    )
 
 
 def bootstrap(settings: Settings) -> FirstStart:

@@ -185,6 +185,13 @@ class CapacityExceeded(O16nError):
         self.retry_after = retry_after
 
 
+class IdentitySourceUnavailable(O16nError):
+    """The directory (LDAP) that checks this login cannot be reached or refused the service bind."""
+
+    code = "identity_source_unavailable"
+    status = HTTPStatus.SERVICE_UNAVAILABLE
+
+
 def all_error_types() -> dict[str, type[O16nError]]:
     """Every O16nError subclass by code, so clients can rebuild the class from a response."""
     found: dict[str, type[O16nError]] = {}

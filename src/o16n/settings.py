@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from pydantic import Field, SecretStr, field_validator
+from pydantic import Field, SecretStr, field_validator, model_validator
 from pydantic_settings import (
     BaseSettings,
     PydanticBaseSettingsSource,
@@ -14,6 +14,7 @@ from pydantic_settings import (
 )
 
 DEFAULT_PORT = 12800
+IDENTITY_SOURCES = ("local", "ldap")
 
 
 def _default_data_dir() -> Path:
@@ -139,6 +140,73 @@ class Settings(BaseSettings):
             return None
         first, last = (int(part) for part in self.worker_uids.split("-"))
         return range(first, last + 1)
+
+    identity_sources: str = Field(
+        default="local",
+        description="Who checks logins: local accounts, ldap, or both ('local,ldap').",
+    )
+    ldap_url: str = Field(
+        default="", description="LDAP server, ldap://host:389 or ldaps://host:636."
+    )
+    ldap_start_tls: bool = Field(default=False, description="StartTLS on an ldap:// URL.")
+    ldap_ca_file: Path | None = Field(
+        default=None, description="CA certificates for LDAPS/StartTLS (default: the system's)."
+    )
+    ldap_bind_dn: str = Field(
+        default="", description="Service account that searches users ('': anonymous)."
+    )
+    ldap_bind_password: SecretStr | None = Field(
+        default=None, description="The service account's password."
+    )
+    ldap_search_base: str = Field(default="", description="Where users are searched.")
+    ldap_user_filter: str = Field(
+        default="(uid={username})",
+        description="Search filter; {username} is replaced by the escaped login name.",
+    )
+    ldap_username_attribute: str = Field(
+        default="uid", description="Attribute holding the login name (AD: sAMAccountName)."
+    )
+    ldap_id_attribute: str = Field(
+        default="entryUUID", description="Stable unique id of a person (AD: objectGUID)."
+    )
+    ldap_group_search_base: str = Field(
+        default="", description="Where groups are searched ('': the user search base)."
+    )
+    ldap_group_filter: str = Field(
+        default="(member={dn})",
+        description="Group search; {dn} is the person's escaped DN ('': memberOf only).",
+    )
+    ldap_owner_groups: str = Field(
+        default="", description="Groups (names or DNs, ';'-separated) whose members are Owners."
+    )
+    ldap_contributor_groups: str = Field(
+        default="", description="Groups whose members are Contributors."
+    )
+    ldap_reader_groups: str = Field(default="", description="Groups whose members are Readers.")
+    ldap_connect_timeout_seconds: float = Field(
+        default=5.0, gt=0, description="Deadline to connect to the LDAP server."
+    )
+    ldap_timeout_seconds: int = Field(
+        default=10, ge=1, description="Deadline of one LDAP operation (whole seconds)."
+    )
+
+    @field_validator("identity_sources")
+    @classmethod
+    def _known_sources(cls, value: str) -> str:
+        names = [name.strip().lower() for name in value.split(",") if name.strip()]
+        unknown = sorted(set(names) - set(IDENTITY_SOURCES))
+        if not names or unknown:
+            raise ValueError(f"use one or more of {', '.join(IDENTITY_SOURCES)}: got {value!r}")
+        return ",".join(dict.fromkeys(names))
+
+    @model_validator(mode="after")
+    def _ldap_complete(self) -> Settings:
+        if "ldap" in self.identity_sources.split(","):
+            if not self.ldap_url or not self.ldap_search_base:
+                raise ValueError("identity source ldap needs ldap_url and ldap_search_base")
+            if "{username}" not in self.ldap_user_filter:
+                raise ValueError("ldap_user_filter needs a {username} placeholder")
+        return self
 
     @property
     def effective_database_url(self) -> str:

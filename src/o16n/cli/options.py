@@ -35,4 +35,9 @@ def settings_from(**overrides: object) -> Settings:
     try:
         return Settings(**given)  # type: ignore[arg-type]
     except ValidationError as error:
-        raise click.UsageError(f"invalid settings: {error}") from error
+        # Without the input values: a model-wide error would print every setting, secrets too.
+        problems = "; ".join(
+            f"{'.'.join(map(str, problem['loc'])) or 'settings'}: {problem['msg']}"
+            for problem in error.errors(include_url=False, include_input=False)
+        )
+        raise click.UsageError(f"invalid settings: {problems}") from error

@@ -8,8 +8,23 @@ import re
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from o16n.domain.models import AccessClaims, RefreshToken, Role, TokenFamily, TokenPair, User
-from o16n.domain.ports import MetadataStore, PasswordHasher, TokenSigner, UnitOfWork
+from o16n.domain.models import (
+    AccessClaims,
+    DirectoryUser,
+    RefreshToken,
+    Role,
+    StoredCredentials,
+    TokenFamily,
+    TokenPair,
+    User,
+)
+from o16n.domain.ports import (
+    IdentitySource,
+    MetadataStore,
+    PasswordHasher,
+    TokenSigner,
+    UnitOfWork,
+)
 from o16n.errors import (
     InvalidCredentials,
     InvalidInput,
@@ -21,6 +36,8 @@ from o16n.ids import TokenFamilyId, UserId, new_guid, new_secret, now
 
 _USERNAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._@-]{0,63}$")
 MIN_PASSWORD_LENGTH = 8
+# Stored as the password hash of directory users' shadows: no argon2 hash, so nothing verifies.
+_NO_LOCAL_PASSWORD = "!directory"
 
 
 @dataclass(frozen=True)
@@ -59,7 +76,13 @@ def _hash_secret(secret: str) -> str:
 
 
 class Accounts:
-    """Use cases about accounts and their tokens; each runs in one transaction."""
+    """Use cases about accounts and their tokens; each runs in one transaction.
+
+    Logins are checked by local passwords (`local_logins`) and/or by a `directory`. A name
+    that belongs to a local account is never sent to the directory; any other name is, and a
+    directory user gets a local shadow account (keyed by the directory's id) whose role is
+    refreshed from the directory's groups at every login and every token renewal.
+    """
 
     def __init__(
         self,
@@ -67,11 +90,16 @@ class Accounts:
         hasher: PasswordHasher,
         signer: TokenSigner,
         policy: TokenPolicy,
+        *,
+        directory: IdentitySource | None = None,
+        local_logins: bool = True,
     ) -> None:
         self._store = store
         self._hasher = hasher
         self._signer = signer
         self._policy = policy
+        self._directory = directory
+        self._local_logins = local_logins
 
     def add_user(self, username: str, password: str, role: Role | None) -> User:
         """Create an account; UserExists when the name is taken."""
@@ -103,6 +131,11 @@ class Accounts:
         password_hash = self._hasher.hash(validate_password(password))
         with self._store.unit_of_work() as uow:
             user = self._existing(uow, username)
+            if user.directory_id is not None:
+                raise InvalidInput(
+                    f"{username!r} is a directory (LDAP) user: the directory keeps the password",
+                    field="username",
+                )
             uow.users.set_password_hash(user.id, password_hash)
             uow.tokens.revoke_user_families(user.id)
 
@@ -118,28 +151,63 @@ class Accounts:
 
         The attempt counts as a failure from the start, in the same transaction as the
         throttling check, so parallel guesses cannot pass the limit; success clears it.
+        Names are counted without case and surrounding blanks: a directory matches them so.
         """
+        counted = " ".join(username.split()).casefold()
         with self._store.unit_of_work() as uow:
-            self._refuse_while_cooling(uow, username)
+            self._refuse_while_cooling(uow, counted)
             moment = now()
             keep = max(self._policy.failure_window_seconds, self._policy.cooldown_seconds)
             uow.login_failures.record(
-                username, moment, forget_before=moment - timedelta(seconds=keep)
+                counted, moment, forget_before=moment - timedelta(seconds=keep)
             )
             stored = uow.users.by_name(username)
-        if stored is None:
+        if stored is not None and stored.user.directory_id is None:
+            checked: User | DirectoryUser = self._local_login(stored, password)
+        else:
+            checked = self._directory_login(username, password)
+        with self._store.unit_of_work() as uow:
+            uow.login_failures.clear(counted)
+            user = checked if isinstance(checked, User) else self._shadow(uow, checked)
+            family = TokenFamily(TokenFamilyId(new_guid()), user.id, now(), 0, False)
+            uow.tokens.add_family(family)
+            return self._issue(uow, user, family.id, 0)
+
+    def _local_login(self, stored: StoredCredentials, password: str) -> User:
+        if not self._local_logins or not self._hasher.verify(stored.password_hash, password):
+            raise InvalidCredentials("invalid username or password")
+        return stored.user
+
+    def _directory_login(self, username: str, password: str) -> DirectoryUser:
+        if self._directory is None:
             self._hasher.dummy_verify()
             raise InvalidCredentials("invalid username or password")
-        if not self._hasher.verify(stored.password_hash, password):
+        found = self._directory.authenticate(username, password)
+        if found is None:
             raise InvalidCredentials("invalid username or password")
-        with self._store.unit_of_work() as uow:
-            uow.login_failures.clear(username)
-            family = TokenFamily(TokenFamilyId(new_guid()), stored.user.id, now(), 0, False)
-            uow.tokens.add_family(family)
-            return self._issue(uow, stored.user, family.id, 0)
+        return found
+
+    @staticmethod
+    def _shadow(uow: UnitOfWork, found: DirectoryUser) -> User:
+        """The shadow account of a directory user, created or brought up to date."""
+        user = uow.users.by_directory_id(found.directory_id)
+        if user is None:
+            user = User(UserId(new_guid()), found.username, found.role, now(), found.directory_id)
+            uow.users.add(user, _NO_LOCAL_PASSWORD)
+            return user
+        if user.username != found.username:
+            uow.users.rename(user.id, found.username)
+        if user.role != found.role:
+            uow.users.set_role(user.id, found.role)
+        return User(user.id, found.username, found.role, user.created_at, user.directory_id)
 
     def refresh(self, refresh_token: str) -> TokenPair:
-        """Rotate a refresh token; reusing a rotated one revokes its whole family."""
+        """Rotate a refresh token; reusing a rotated one revokes its whole family.
+
+        A directory user's role is first looked up again in the directory; one the directory
+        no longer knows loses the whole family.
+        """
+        self._recheck_directory_user(refresh_token)
         with self._store.unit_of_work() as uow:
             token = uow.tokens.token(_hash_secret(refresh_token))
             family = uow.tokens.family(token.family_id) if token else None
@@ -162,6 +230,23 @@ class Accounts:
         uow.tokens.mark_used(token.token_hash)
         uow.tokens.advance_family(family.id, family.generation + 1)
         return self._issue(uow, user, family.id, family.generation + 1)
+
+    def _recheck_directory_user(self, refresh_token: str) -> None:
+        with self._store.unit_of_work() as uow:
+            token = uow.tokens.token(_hash_secret(refresh_token))
+            family = uow.tokens.family(token.family_id) if token else None
+            user = uow.users.by_id(family.user_id) if family else None
+        if family is None or user is None or user.directory_id is None:
+            return
+        found = self._directory.lookup(user.username) if self._directory else None
+        gone = found is None or found.directory_id != user.directory_id
+        with self._store.unit_of_work() as uow:
+            if gone:
+                uow.tokens.revoke_family(family.id)
+            elif found is not None:
+                self._shadow(uow, found)
+        if gone:
+            raise InvalidRefreshToken("the directory no longer knows this account: log in again")
 
     def revoke(self, refresh_token: str) -> TokenFamilyId:
         """Revoke a refresh token and every access token of its family."""

@@ -32,12 +32,26 @@ class Role(enum.StrEnum):
 
 @dataclass(frozen=True)
 class User:
-    """An account that can log in; `role` None means it may do nothing."""
+    """An account that can log in; `role` None means it may do nothing.
+
+    `directory_id` is set on the local shadow of a directory (LDAP) user: the directory's
+    stable identifier of that person; such an account has no usable local password.
+    """
 
     id: UserId
     username: str
     role: Role | None
     created_at: datetime
+    directory_id: str | None = None
+
+
+@dataclass(frozen=True)
+class DirectoryUser:
+    """A person as a directory (LDAP) reports them: stable id, login name, mapped role."""
+
+    directory_id: str
+    username: str
+    role: Role | None
 
 
 @dataclass(frozen=True)

@@ -12,6 +12,7 @@ from o16n.domain.models import (
     BatchRecord,
     BatchState,
     ConsumeResult,
+    DirectoryUser,
     ExecutionResult,
     JsonValue,
     PoolSize,
@@ -43,6 +44,12 @@ class UserRepository(Protocol):
 
     def all(self) -> list[User]:
         """Every user, by name."""
+
+    def by_directory_id(self, directory_id: str) -> User | None:
+        """The local shadow of a directory user, or None."""
+
+    def rename(self, user_id: UserId, username: str) -> None:
+        """Change a user's name (a directory user renamed there); UserExists when taken."""
 
     def set_role(self, user_id: UserId, role: Role | None) -> None:
         """Change a user's role."""
@@ -144,6 +151,19 @@ class PasswordHasher(Protocol):
 
     def dummy_verify(self) -> None:
         """Spend the time of one verification (for unknown users)."""
+
+
+class IdentitySource(Protocol):
+    """A directory (LDAP, Active Directory) that checks passwords and tells roles by group.
+
+    Both methods raise IdentitySourceUnavailable when the directory cannot answer.
+    """
+
+    def authenticate(self, username: str, password: str) -> DirectoryUser | None:
+        """The person when `password` is theirs; None for an unknown name or a wrong password."""
+
+    def lookup(self, username: str) -> DirectoryUser | None:
+        """The person as the directory knows them now (no password), or None when gone."""
 
 
 class TokenSigner(Protocol):

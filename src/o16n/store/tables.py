@@ -59,6 +59,8 @@ users = Table(
     Column("password_hash", String(255), nullable=False),
     Column("role", String(16), nullable=True),
     Column("created_at", UtcDateTime(), nullable=False),
+    Column("directory_id", String(255), nullable=True),
+    Index("ix_users_directory_id", "directory_id", unique=True),
 )
 
 token_families = Table(

@@ -19,6 +19,7 @@ def _user(row: Row[tuple[object, ...]]) -> User:
         username=mapping["username"],
         role=Role(role) if role else None,
         created_at=mapping["created_at"],
+        directory_id=mapping["directory_id"],
     )
 
 
@@ -36,6 +37,7 @@ class SqlUsers:
             "password_hash": password_hash,
             "role": user.role.value if user.role else None,
             "created_at": user.created_at,
+            "directory_id": user.directory_id,
         }
         try:
             with self._connection.begin_nested():
@@ -59,6 +61,21 @@ class SqlUsers:
         """Every user, by name."""
         rows = self._connection.execute(select(users).order_by(users.c.username))
         return [_user(row) for row in rows]
+
+    def by_directory_id(self, directory_id: str) -> User | None:
+        """The local shadow of a directory user, or None."""
+        statement = select(users).where(users.c.directory_id == directory_id)
+        row = self._connection.execute(statement).first()
+        return _user(row) if row else None
+
+    def rename(self, user_id: UserId, username: str) -> None:
+        """Change a user's name; UserExists when another account has it."""
+        statement = update(users).where(users.c.id == user_id).values(username=username)
+        try:
+            with self._connection.begin_nested():
+                self._connection.execute(statement)
+        except IntegrityError as error:
+            raise UserExists(f"a user named {username!r} exists", field="username") from error
 
     def set_role(self, user_id: UserId, role: Role | None) -> None:
         """Change a user's role."""

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
@@ -70,6 +71,19 @@ def _consume(server: Server, token: str, name: str) -> object:
         return answer.json()["outputParameters"]["result"]
 
 
+def _finished_batch(server: Server, token: str, name: str) -> str:
+    rows = [{"flower": [6.3, 3.3, 6.0, 2.5]}, {"flower": [5.1, 3.5, 1.4, 0.2]}] * 3
+    with server.client(token) as client:
+        started = client.post(f"/api/{name}/v1/batch?parallelCount=2", json=rows)
+        assert started.status_code == 202, started.text
+        execution = str(started.json()["BatchExecutionId"])
+        deadline = time.monotonic() + 60
+        while client.get(f"/api/{name}/v1/batch/{execution}").json()["state"] != "Complete":
+            assert time.monotonic() < deadline, "the batch did not complete in 60 s"
+            time.sleep(0.1)
+        return execution
+
+
 def test_a_server_on_postgresql_keeps_everything_across_a_restart(
     postgres: Postgres, start_server: Callable[..., Server], open_tmp_path: Path
 ) -> None:
@@ -85,6 +99,7 @@ def test_a_server_on_postgresql_keeps_everything_across_a_restart(
     admin = first.login()
     snapshot = _publish_from_a_snapshot(first, str(admin["access_token"]), "PgIris")
     assert _consume(first, str(admin["access_token"]), "PgIris") == 2
+    execution = _finished_batch(first, str(admin["access_token"]), "PgIris")
     first.kill()
 
     second = start_server(data, O16N_DATABASE_URL=url)
@@ -99,5 +114,10 @@ def test_a_server_on_postgresql_keeps_everything_across_a_restart(
         assert_error(reused, 401)
     with second.client(second.token()) as client:
         assert client.get(f"/snapshots/{snapshot}").status_code == 200
+        batch = client.get(f"/api/PgIris/v1/batch/{execution}").json()
+        classes = [
+            result["outputParameters"]["result"] for result in batch["batchExecutionResults"]
+        ]
+        assert (batch["state"], classes) == ("Complete", [2, 0] * 3)
         assert client.delete("/services/PgIris/v1").status_code == 200
         assert_error(client.post("/api/PgIris/v1", json={"flower": [1, 2, 3, 4]}), 404)

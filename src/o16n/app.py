@@ -20,6 +20,7 @@ from o16n.blobs.local import LocalBlobs
 from o16n.domain.accounts import Accounts, TokenPolicy
 from o16n.domain.authentication import Authenticator
 from o16n.domain.models import Role
+from o16n.domain.realtime import RealtimeServices
 from o16n.domain.services import Services
 from o16n.domain.sessions import SessionLimits, Sessions
 from o16n.domain.snapshots import Snapshots
@@ -30,6 +31,7 @@ from o16n.runtime.interpreters import LocalInterpreters, WorkerConfig
 from o16n.runtime.limits import WorkerLimits
 from o16n.runtime.pool import ServicePools
 from o16n.runtime.sandbox import open_root
+from o16n.scoring.onnx import OnnxScorer
 from o16n.settings import Settings
 from o16n.store import schema
 from o16n.store.engine import SqlStore, open_engine
@@ -140,11 +142,12 @@ def _sessions(settings: Settings, snapshots: Snapshots) -> Sessions:
 
 
 def _backends(
-    sessions: Sessions, pools: ServicePools, settings: Settings
+    sessions: Sessions, pools: ServicePools, settings: Settings, scorer: OnnxScorer
 ) -> Callable[[], dict[str, Health]]:
     def report() -> dict[str, Health]:
         live, busy = sessions.counts()
         workers = pools.counts()
+        scoring = scorer.counts()
         details: dict[str, Detail] = {
             "apiVersion": "1.0",
             "pythonMaxPoolSize": settings.max_sessions,
@@ -154,6 +157,9 @@ def _backends(
             "sessions": live,
             "serviceWorkers": workers.workers,
             "blankWorkers": workers.blank,
+            "realtimeModels": scoring.models,
+            "realtimeCalls": scoring.calls,
+            "realtimeRuns": scoring.runs,
         }
         return {"local": Health("pass", details)}
 
@@ -179,17 +185,19 @@ def create_app(settings: Settings) -> Starlette:
             snapshots = Snapshots(store, LocalBlobs(settings.data_dir / "blobs"))
             sessions = _sessions(settings, snapshots)
             pools = _service_pools(settings, snapshots)
-            services = Services(store, snapshots, pools, settings.service_cache_seconds)
+            scorer = OnnxScorer(snapshots.content_of, os.cpu_count() or 1)
+            services = Services(store, snapshots, pools, settings.service_cache_seconds, scorer)
             app.state.services = ApiServices(
                 accounts=accounts_for(settings, store, signer),
                 authenticator=Authenticator(store, signer, settings.auth_cache_seconds),
                 status=StatusReporter(
-                    store, _backends(sessions, pools, settings), {"version": __version__}
+                    store, _backends(sessions, pools, settings, scorer), {"version": __version__}
                 ),
                 sessions=sessions,
                 snapshots=snapshots,
                 services=services,
                 limits=Limits(settings.max_json_bytes, settings.max_upload_bytes),
+                realtime=RealtimeServices(services, snapshots, scorer),
             )
             pools.start()
             every = min(60.0, settings.session_idle_seconds / 2)
@@ -200,5 +208,6 @@ def create_app(settings: Settings) -> Starlette:
             finally:
                 culler.cancel()
                 await asyncio.gather(sessions.close_all(), pools.close())
+                scorer.close()
 
     return build_asgi(lifespan)

@@ -121,6 +121,12 @@ class ServiceExists(Conflict):
     code = "service_exists"
 
 
+class WrongServiceKind(Conflict):
+    """The version is of the other kind (a Python service patched as realtime, or back)."""
+
+    code = "wrong_service_kind"
+
+
 class UserExists(Conflict):
     """A user of that name already exists."""
 

@@ -21,6 +21,7 @@ from o16n.api.routes import (
     docs,
     files,
     login,
+    realtime,
     services,
     sessions,
     snapshots,
@@ -41,6 +42,7 @@ def operations() -> tuple[Operation, ...]:
         + files.OPERATIONS
         + snapshots.OPERATIONS
         + services.OPERATIONS
+        + realtime.OPERATIONS
     )
     document = core_document(core, __version__)
     return core + docs.operations(lambda: document)

@@ -6,6 +6,7 @@ from dataclasses import dataclass
 
 from o16n.domain.accounts import Accounts
 from o16n.domain.authentication import Authenticator
+from o16n.domain.realtime import RealtimeServices
 from o16n.domain.services import Services
 from o16n.domain.sessions import Sessions
 from o16n.domain.snapshots import Snapshots
@@ -31,3 +32,4 @@ class ApiServices:
     snapshots: Snapshots
     services: Services
     limits: Limits
+    realtime: RealtimeServices

@@ -76,6 +76,7 @@ class Operation:
     response: Schema | None = None
     query: tuple[Param, ...] = field(default=())
     form_files: tuple[str, ...] = field(default=())
+    form_fields: tuple[Param, ...] = field(default=())
     consumes: str = "application/json"
     produces: str = "application/json"
     documented: bool = True

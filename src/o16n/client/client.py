@@ -10,6 +10,7 @@ from urllib.parse import quote
 import httpx
 
 from o16n.client.connection import Connection
+from o16n.client.realtime import ONNX_MEDIA_TYPE, onnx_model, realtime_form
 from o16n.client.service import Service, ServiceInfo, service_info
 from o16n.client.session import Session
 from o16n.errors import O16nError, ServiceNotFound
@@ -197,6 +198,68 @@ class Client:
                 body["snapshotId"] = snapshot
             answer: object = self._connection.request(method, path, json=body).json()
         return answer
+
+    def publish_realtime(
+        self,
+        name: str,
+        version: str | None = None,
+        *,
+        model: object,
+        n_features: int | None = None,
+        description: str | None = None,
+        operation_id: str | None = None,
+        max_batch_size: int | None = None,
+        max_batch_wait_ms: float | None = None,
+    ) -> str:
+        """Publish a realtime service from ONNX bytes or a fitted scikit-learn estimator (converted
+        with skl2onnx); its version. PATCH the same way with `patch_realtime`."""
+        return self._realtime(
+            "POST",
+            name,
+            version,
+            onnx_model(model, n_features),
+            realtime_form(
+                description=description,
+                operation_id=operation_id,
+                max_batch_size=max_batch_size,
+                max_batch_wait_ms=max_batch_wait_ms,
+            ),
+        )
+
+    def patch_realtime(
+        self,
+        name: str,
+        version: str,
+        *,
+        model: object | None = None,
+        n_features: int | None = None,
+        description: str | None = None,
+        max_batch_size: int | None = None,
+        max_batch_wait_ms: float | None = None,
+    ) -> None:
+        """Change a realtime version: a new model, description or batching settings."""
+        self._realtime(
+            "PATCH",
+            name,
+            version,
+            None if model is None else onnx_model(model, n_features),
+            realtime_form(
+                description=description,
+                operation_id=None,
+                max_batch_size=max_batch_size,
+                max_batch_wait_ms=max_batch_wait_ms,
+            ),
+        )
+
+    def _realtime(
+        self, method: str, name: str, version: str | None, model: bytes | None, form: dict[str, str]
+    ) -> str:
+        path = f"/realtime-services/{_segment(name)}"
+        if version is not None:
+            path += f"/{_segment(version)}"
+        files = {"model": ("model.onnx", model, ONNX_MEDIA_TYPE)} if model is not None else None
+        answer: object = self._connection.request(method, path, files=files, data=form).json()
+        return answer if isinstance(answer, str) else str(version)
 
     def services(self, name: str | None = None) -> list[ServiceInfo]:
         """Every service version you may see, or the versions of `name` in publish order."""

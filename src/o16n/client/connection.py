@@ -81,11 +81,14 @@ class Connection:
         content: bytes | None = None,
         files: Mapping[str, tuple[str, bytes, str]] | None = None,
         headers: Mapping[str, str] | None = None,
+        data: Mapping[str, str] | None = None,
     ) -> httpx.Response:
-        """Send an authenticated request; a non-2xx answer raises its O16nError."""
+        """Send an authenticated request (`data`: form fields); non-2xx raises its O16nError."""
         if self._tokens is not None and self._tokens.due():
             self.refresh()
-        return self._send(method, path, json=json, content=content, files=files, headers=headers)
+        return self._send(
+            method, path, json=json, content=content, files=files, headers=headers, data=data
+        )
 
     def _send(
         self,
@@ -97,12 +100,13 @@ class Connection:
         files: Mapping[str, tuple[str, bytes, str]] | None = None,
         headers: Mapping[str, str] | None = None,
         auth: bool = True,
+        data: Mapping[str, str] | None = None,
     ) -> httpx.Response:
         sent = dict(headers or {})
         if auth and self._tokens is not None:
             sent["Authorization"] = f"Bearer {self._tokens.access_token}"
         response = self._http.request(
-            method, path, json=json, content=content, files=files, headers=sent
+            method, path, json=json, content=content, files=files, headers=sent, data=data
         )
         if not response.is_success:
             raise error_from(response)

@@ -1,0 +1,131 @@
+"""Adaptive batching: concurrent calls of one version merged into one model run."""
+
+from __future__ import annotations
+
+import asyncio
+from collections import deque
+from collections.abc import Callable
+from concurrent.futures import Executor
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from o16n.domain.models import Batching
+from o16n.scoring.frame import Feeds
+
+Outputs = list[object]
+Run = Callable[[Feeds], Outputs]
+
+
+@dataclass
+class Tally:
+    """Calls answered and model runs made (a run serves one or more calls)."""
+
+    calls: int = 0
+    runs: int = 0
+
+
+@dataclass
+class _Call:
+    feeds: Feeds
+    rows: int
+    answer: asyncio.Future[Outputs] = field(repr=False)
+
+
+def _merged(calls: list[_Call]) -> Feeds:
+    names = calls[0].feeds
+    return {name: np.concatenate([call.feeds[name] for call in calls]) for name in names}
+
+
+def _split(outputs: Outputs, calls: list[_Call]) -> list[Outputs] | None:
+    """Each call's rows of every output; None when an output is not one row per input row."""
+    total = sum(call.rows for call in calls)
+    for output in outputs:
+        if not isinstance(output, np.ndarray | list) or len(output) != total:
+            return None
+    parts: list[Outputs] = []
+    start = 0
+    for call in calls:
+        parts.append([output[start : start + call.rows] for output in outputs])  # type: ignore[index]
+        start += call.rows
+    return parts
+
+
+class Batcher:
+    """Queues the calls of one version and runs them, merged, one run at a time.
+
+    A run takes the calls queued while the previous run went on (up to `max_rows` rows, a
+    larger call runs alone); with `max_wait_ms` > 0 a short batch first waits that long for
+    more. When a merged run fails, its calls run one by one, so a bad call fails alone.
+    """
+
+    def __init__(self, run: Run, batching: Batching, executor: Executor, tally: Tally) -> None:
+        self._run = run
+        self._batching = batching
+        self._executor = executor
+        self._tally = tally
+        self._queue: deque[_Call] = deque()
+        self._queued_rows = 0
+        self._draining = False
+        self._drainer: asyncio.Task[None] | None = None
+
+    async def score(self, feeds: Feeds, rows: int) -> Outputs:
+        """This call's outputs, each with exactly its own rows."""
+        answer: asyncio.Future[Outputs] = asyncio.get_running_loop().create_future()
+        self._queue.append(_Call(feeds, rows, answer))
+        self._queued_rows += rows
+        if not self._draining:
+            self._draining = True
+            self._drainer = asyncio.get_running_loop().create_task(self._drain())
+        return await answer
+
+    async def _drain(self) -> None:
+        try:
+            while self._queue:
+                wait = self._batching.max_wait_ms
+                if wait > 0 and self._queued_rows < self._batching.max_rows:
+                    await asyncio.sleep(wait / 1000)
+                await self._serve(self._take())
+        finally:
+            self._draining = False
+
+    def _take(self) -> list[_Call]:
+        calls = [self._queue.popleft()]
+        rows = calls[0].rows
+        while self._queue and rows + self._queue[0].rows <= self._batching.max_rows:
+            rows += self._queue[0].rows
+            calls.append(self._queue.popleft())
+        self._queued_rows -= rows
+        return calls
+
+    async def _serve(self, calls: list[_Call]) -> None:
+        loop = asyncio.get_running_loop()
+        parts: list[Outputs] | None = None
+        if len(calls) > 1:
+            try:
+                outputs = await loop.run_in_executor(self._executor, self._run, _merged(calls))
+                parts = _split(outputs, calls)
+            except Exception:  # a bad call among them: each runs alone below
+                parts = None
+        if parts is None:
+            await self._one_by_one(calls)
+            return
+        self._tally.runs += 1
+        self._tally.calls += len(calls)
+        for call, part in zip(calls, parts, strict=True):
+            if not call.answer.done():
+                call.answer.set_result(part)
+
+    async def _one_by_one(self, calls: list[_Call]) -> None:
+        loop = asyncio.get_running_loop()
+        for call in calls:
+            try:
+                outputs = await loop.run_in_executor(self._executor, self._run, call.feeds)
+            except Exception as error:  # the caller gets it
+                if not call.answer.done():
+                    call.answer.set_exception(error)
+                continue
+            self._tally.runs += 1
+            self._tally.calls += 1
+            if not call.answer.done():
+                call.answer.set_result(outputs)

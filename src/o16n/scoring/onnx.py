@@ -1,0 +1,112 @@
+"""The ModelScorer port on onnxruntime: ONNX models loaded once per revision, batched runs."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+
+import onnxruntime
+from onnxruntime.capi import onnxruntime_pybind11_state as ort_errors
+
+from o16n.domain.models import Batching, JsonValue, ScoringCounts, ServiceVersion
+from o16n.errors import InvalidInput
+from o16n.scoring.batcher import Batcher, Outputs, Tally
+from o16n.scoring.frame import INPUT, Feeds, Tensor, column, feeds, tensor
+
+_LOAD_ERRORS = (
+    ort_errors.Fail,
+    ort_errors.InvalidArgument,
+    ort_errors.InvalidProtobuf,
+    ort_errors.InvalidGraph,
+    ort_errors.NotImplemented,
+    ort_errors.NoSuchFile,
+    ort_errors.RuntimeException,
+)
+_QUIET = 3  # onnxruntime log severity: errors only
+
+
+@dataclass(frozen=True)
+class _Model:
+    revision: int
+    inputs: tuple[Tensor, ...]
+    outputs: tuple[str, ...]
+    batcher: Batcher
+
+
+def _session(model: bytes) -> onnxruntime.InferenceSession:
+    options = onnxruntime.SessionOptions()
+    options.intra_op_num_threads = 1  # batches give the parallelism; threads would contend
+    options.inter_op_num_threads = 1
+    options.log_severity_level = _QUIET
+    try:
+        return onnxruntime.InferenceSession(model, options, providers=["CPUExecutionProvider"])
+    except _LOAD_ERRORS as error:
+        raise InvalidInput(f"not a valid ONNX model: {error}", field="model") from error
+
+
+def _inputs(session: onnxruntime.InferenceSession) -> tuple[Tensor, ...]:
+    return tuple(tensor(item.name, item.type, item.shape) for item in session.get_inputs())
+
+
+def _runner(session: onnxruntime.InferenceSession) -> Callable[[Feeds], Outputs]:
+    def run(batch: Feeds) -> Outputs:
+        try:
+            outputs: Outputs = session.run(None, batch)
+        except _LOAD_ERRORS as error:
+            raise InvalidInput(f"the model refused these rows: {error}", field=INPUT) from error
+        return outputs
+
+    return run
+
+
+class OnnxScorer:
+    """Scores realtime versions in this process; `content` reads a model blob."""
+
+    def __init__(self, content: Callable[[str], bytes], threads: int) -> None:
+        self._content = content
+        self._executor = ThreadPoolExecutor(threads, thread_name_prefix="o16n-score")
+        self._models: dict[tuple[str, str], _Model] = {}
+        self._tally = Tally()
+
+    def check(self, model: bytes) -> None:
+        """Refuse bytes onnxruntime cannot load, or a model whose inputs we cannot feed."""
+        _inputs(_session(model))
+
+    async def score(self, service: ServiceVersion, data: JsonValue) -> dict[str, JsonValue]:
+        """The output columns, named after the model's outputs, for the rows of `data`."""
+        model = self._models.get((service.name, service.version))
+        if model is None or model.revision != service.revision:
+            model = await self._load(service)
+        batch, rows = feeds(model.inputs, data)
+        outputs = await model.batcher.score(batch, rows)
+        return {name: column(value) for name, value in zip(model.outputs, outputs, strict=True)}
+
+    async def _load(self, service: ServiceVersion) -> _Model:
+        loop = asyncio.get_running_loop()
+        content = await loop.run_in_executor(self._executor, self._content, service.blob_ids[0])
+        session = await loop.run_in_executor(self._executor, _session, content)
+        batching = service.batching or Batching(max_rows=1, max_wait_ms=0.0)
+        model = _Model(
+            revision=service.revision,
+            inputs=_inputs(session),
+            outputs=tuple(item.name for item in session.get_outputs()),
+            batcher=Batcher(_runner(session), batching, self._executor, self._tally),
+        )
+        self._models[(service.name, service.version)] = model
+        return model
+
+    def drop(self, name: str, version: str) -> None:
+        """Forget a version's loaded model."""
+        self._models.pop((name, version), None)
+
+    def counts(self) -> ScoringCounts:
+        """Models loaded, calls answered and runs made on this node."""
+        return ScoringCounts(
+            models=len(self._models), calls=self._tally.calls, runs=self._tally.runs
+        )
+
+    def close(self) -> None:
+        """Stop the scoring threads (runs in progress finish)."""
+        self._executor.shutdown(wait=True, cancel_futures=True)

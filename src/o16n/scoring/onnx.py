@@ -29,7 +29,6 @@ _QUIET = 3  # onnxruntime log severity: errors only
 
 @dataclass(frozen=True)
 class _Model:
-    revision: int
     inputs: tuple[Tensor, ...]
     outputs: tuple[str, ...]
     batcher: Batcher
@@ -67,7 +66,7 @@ class OnnxScorer:
     def __init__(self, content: Callable[[str], bytes], threads: int) -> None:
         self._content = content
         self._executor = ThreadPoolExecutor(threads, thread_name_prefix="o16n-score")
-        self._models: dict[tuple[str, str], _Model] = {}
+        self._models: dict[tuple[str, str], tuple[int, asyncio.Task[_Model]]] = {}
         self._tally = Tally()
 
     def check(self, model: bytes) -> None:
@@ -76,26 +75,36 @@ class OnnxScorer:
 
     async def score(self, service: ServiceVersion, data: JsonValue) -> dict[str, JsonValue]:
         """The output columns, named after the model's outputs, for the rows of `data`."""
-        model = self._models.get((service.name, service.version))
-        if model is None or model.revision != service.revision:
-            model = await self._load(service)
+        model = await self._model(service)
         batch, rows = feeds(model.inputs, data)
         outputs = await model.batcher.score(batch, rows)
         return {name: column(value) for name, value in zip(model.outputs, outputs, strict=True)}
+
+    async def _model(self, service: ServiceVersion) -> _Model:
+        """The loaded model of this revision; concurrent first calls share one load."""
+        key = (service.name, service.version)
+        entry = self._models.get(key)
+        if entry is None or entry[0] != service.revision:
+            entry = (service.revision, asyncio.get_running_loop().create_task(self._load(service)))
+            self._models[key] = entry
+        loading = entry[1]
+        try:
+            return loading.result() if loading.done() else await asyncio.shield(loading)
+        except Exception:  # a failed load is retried by the next call
+            if self._models.get(key) is entry:
+                del self._models[key]
+            raise
 
     async def _load(self, service: ServiceVersion) -> _Model:
         loop = asyncio.get_running_loop()
         content = await loop.run_in_executor(self._executor, self._content, service.blob_ids[0])
         session = await loop.run_in_executor(self._executor, _session, content)
         batching = service.batching or Batching(max_rows=1, max_wait_ms=0.0)
-        model = _Model(
-            revision=service.revision,
+        return _Model(
             inputs=_inputs(session),
             outputs=tuple(item.name for item in session.get_outputs()),
             batcher=Batcher(_runner(session), batching, self._executor, self._tally),
         )
-        self._models[(service.name, service.version)] = model
-        return model
 
     def drop(self, name: str, version: str) -> None:
         """Forget a version's loaded model."""

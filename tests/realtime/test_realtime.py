@@ -10,6 +10,7 @@ from tests.harness import Server, assert_error
 from tests.realtime.conftest import Iris
 
 ONNX = "application/octet-stream"
+_JSON = {"content-type": "application/json"}
 
 
 def publish(
@@ -183,3 +184,21 @@ def test_delete_frees_the_version(
         assert client.delete(f"/services/{name}/1").status_code == 200
         assert_error(consume(client, name, "1", iris.frame([0])), 404)
     assert {path.name for path in blobs.rglob("*") if path.is_file()} <= before
+
+
+def test_the_consume_shortcut_keeps_auth_and_the_error_shape(
+    server: Server, admin_token: str, iris: Iris, new_name: Callable[[str], str]
+) -> None:
+    name = new_name("IrisAuth")
+    body = {"inputData": iris.frame([0])}
+    with server.client(admin_token) as client:
+        assert publish(client, name, "1", iris.onnx).status_code == 201
+        answer = client.post(f"/api/{name}/1", json=body)
+        assert answer.status_code == 200 and len(answer.headers["x-request-id"]) == 32
+        wrong_type = client.post(f"/api/{name}/1", content=b"{}", headers={"content-type": "x/y"})
+        assert_error(wrong_type, 415)
+        assert_error(client.post(f"/api/{name}/1", content=b"{", headers=_JSON), 400)
+    with server.client() as anonymous:
+        assert_error(anonymous.post(f"/api/{name}/1", json=body), 401)
+    with server.client("not-a-token") as forged:
+        assert_error(forged.post(f"/api/{name}/1", json=body), 401)

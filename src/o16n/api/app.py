@@ -28,6 +28,7 @@ from o16n.api.routes import (
     status,
     workspace,
 )
+from o16n.api.shortcut import ConsumeShortcut
 from o16n.errors import InvalidInput, MethodNotAllowed, NotFound, O16nError
 
 
@@ -82,5 +83,6 @@ def build_asgi(
         exception_handlers={HTTPException: _routing_refusal},
     )
     app.router.redirect_slashes = False  # a redirect would turn "/services/x/" into a publish
+    app.add_middleware(ConsumeShortcut)  # inside the request middleware: ids, errors, log
     app.add_middleware(RequestContextMiddleware)
     return app

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import time
 from collections import deque
 from collections.abc import Callable
 from concurrent.futures import Executor
@@ -15,6 +16,8 @@ from o16n.scoring.frame import Feeds
 
 Outputs = list[object]
 Run = Callable[[Feeds], Outputs]
+INLINE_SECONDS = 0.0005  # a run expected to be shorter runs on the event loop: a hop costs more
+_SMOOTHING = 0.2
 
 
 @dataclass
@@ -57,6 +60,8 @@ class Batcher:
     A run takes the calls queued while the previous run went on (up to `max_rows` rows, a
     larger call runs alone); with `max_wait_ms` > 0 a short batch first waits that long for
     more. When a merged run fails, its calls run one by one, so a bad call fails alone.
+    Runs go to the scoring threads, except those that the model's measured time per row says
+    are shorter than INLINE_SECONDS: handing those to a thread would cost more than the run.
     """
 
     def __init__(self, run: Run, batching: Batching, executor: Executor, tally: Tally) -> None:
@@ -67,6 +72,7 @@ class Batcher:
         self._queue: deque[_Call] = deque()
         self._queued_rows = 0
         self._draining = False
+        self._seconds_per_row: float | None = None  # unknown until the first run
         self._drainer: asyncio.Task[None] | None = None
 
     async def score(self, feeds: Feeds, rows: int) -> Outputs:
@@ -98,12 +104,26 @@ class Batcher:
         self._queued_rows -= rows
         return calls
 
-    async def _serve(self, calls: list[_Call]) -> None:
+    async def _execute(self, feeds: Feeds, rows: int) -> Outputs:
+        if self._seconds_per_row is not None and self._seconds_per_row * rows < INLINE_SECONDS:
+            return self._timed(feeds, rows)
         loop = asyncio.get_running_loop()
+        return await loop.run_in_executor(self._executor, self._timed, feeds, rows)
+
+    def _timed(self, feeds: Feeds, rows: int) -> Outputs:
+        started = time.perf_counter()
+        outputs = self._run(feeds)
+        per_row = (time.perf_counter() - started) / rows
+        known = self._seconds_per_row
+        self._seconds_per_row = per_row if known is None else known + _SMOOTHING * (per_row - known)
+        return outputs
+
+    async def _serve(self, calls: list[_Call]) -> None:
         parts: list[Outputs] | None = None
         if len(calls) > 1:
             try:
-                outputs = await loop.run_in_executor(self._executor, self._run, _merged(calls))
+                rows = sum(call.rows for call in calls)
+                outputs = await self._execute(_merged(calls), rows)
                 parts = _split(outputs, calls)
             except Exception:  # a bad call among them: each runs alone below
                 parts = None
@@ -117,10 +137,9 @@ class Batcher:
                 call.answer.set_result(part)
 
     async def _one_by_one(self, calls: list[_Call]) -> None:
-        loop = asyncio.get_running_loop()
         for call in calls:
             try:
-                outputs = await loop.run_in_executor(self._executor, self._run, call.feeds)
+                outputs = await self._execute(call.feeds, call.rows)
             except Exception as error:  # the caller gets it
                 if not call.answer.done():
                     call.answer.set_exception(error)

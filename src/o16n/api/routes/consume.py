@@ -16,7 +16,8 @@ from o16n.auth.roles import Action
 from o16n.domain.models import ConsumeResult
 
 
-def _encoded(result: ConsumeResult) -> dict[str, object]:
+def encoded(result: ConsumeResult) -> dict[str, object]:
+    """The wire form of a call's result (output files in base64)."""
     files = {
         name: base64.b64encode(data).decode() if data is not None else None
         for name, data in result.output_files.items()
@@ -36,7 +37,7 @@ async def consume(call: Call) -> Response:
     name, version = name_and_version(call)
     body = await read_json(call.request, call.services.limits.json_bytes)
     result = await call.services.services.consume(name, version, body)
-    return JSONResponse(_encoded(result))
+    return JSONResponse(encoded(result))
 
 
 async def swagger(call: Call) -> Response:

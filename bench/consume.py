@@ -24,11 +24,10 @@ from dataclasses import dataclass
 
 import httpx
 import numpy as np
-from sklearn import datasets
-from sklearn import svm
+from sklearn import datasets, svm
+from tests.harness import Server, traversable_tmp_dir
 
 from o16n.client.realtime import onnx_model
-from tests.harness import Server, traversable_tmp_dir
 
 SERVER_CORE, LOAD_CORE = "0", "1"
 INIT = (

@@ -87,3 +87,28 @@ def test_a_reader_may_consume_but_not_publish(
         pytest.raises(Forbidden),
     ):
         client.publish_realtime(new_name("ByReader"), "1", model=iris.onnx)
+
+
+def test_another_users_name_is_refused(
+    server: Server, admin_token: str, iris: Iris, new_name: Callable[[str], str]
+) -> None:
+    contributor = unique_name("contributor")
+    added = server.cli("users", "add", contributor, "--role", "Contributor", "--password", PASSWORD)
+    assert added.returncode == 0, added.stderr
+    name = new_name("Owned")
+    with server.client(admin_token) as client:
+        assert publish(client, name, "1", iris.onnx).status_code == 201
+    with server.client(server.token(contributor, PASSWORD)) as client:
+        assert_error(publish(client, name, "2", iris.onnx), 403, "name")
+        assert_error(client.patch(f"/realtime-services/{name}/1", data={"description": "x"}), 403)
+        assert_error(client.delete(f"/services/{name}/1"), 403)
+
+
+def test_a_model_is_size_limited_like_uploads(
+    start_server: Callable[..., Server], iris: Iris
+) -> None:
+    limited = start_server(O16N_MAX_UPLOAD_BYTES="2048")
+    assert len(iris.onnx) > 2048
+    with limited.client(limited.token()) as client:
+        assert_error(publish(client, "Big", "1", iris.onnx), 413)
+        assert client.get("/services/Big").json() == []

@@ -51,7 +51,7 @@ class Figures:
 
 
 def _figure(pattern: str, output: str) -> str:
-    found = re.search(pattern, output)
+    found = re.search(pattern, output, re.MULTILINE)
     if found is None:
         raise RuntimeError(f"cannot read {pattern!r} in wrk's output:\n{output}")
     return found.group(1)
@@ -92,8 +92,8 @@ def wrk(url: str, body: str, token: str | None, seconds: int, connections: int) 
     if "Non-2xx" in output:
         raise RuntimeError(f"wrk saw errors against {url}:\n{output}")
     rps = float(_figure(r"Requests/sec:\s+([\d.]+)", output))
-    p50 = _ms(_figure(r"50%\s+(\S+)", output))
-    p99 = _ms(_figure(r"99%\s+(\S+)", output))
+    p50 = _ms(_figure(r"^\s+50%\s+(\S+)", output))  # anchored: "95.50%" is in the stats
+    p99 = _ms(_figure(r"^\s+99%\s+(\S+)", output))
     return Figures(rps, p50, p99)
 
 

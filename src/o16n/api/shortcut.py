@@ -2,9 +2,9 @@
 
 It sits inside the request middleware (which still gives the request id, the JSON error shape
 and the access log) and answers `POST /api/{name}/{version}` of realtime versions itself,
-with the same token check, body limits and wire format as the routed operation. The token is
-checked before the version is looked up. Every other request, and any version that is not
-realtime, goes on to the router.
+with the same token check, body limits and wire format as the routed operation. It looks
+only in the consume cache (no database before the token check): the first call of a version
+goes through the router, which fills the cache. Every other request goes on to the router.
 """
 
 from __future__ import annotations
@@ -19,7 +19,7 @@ from o16n.api.operation import authorized
 from o16n.api.routes.consume import encoded
 from o16n.auth.roles import Action
 from o16n.domain.scoring import REALTIME
-from o16n.errors import InvalidInput, O16nError, PayloadTooLarge, UnsupportedMediaType
+from o16n.errors import InvalidInput, PayloadTooLarge, UnsupportedMediaType
 
 _CONSUME = re.compile(r"^/api/([^/]+)/([^/]+)$")
 _JSON_HEADERS = [(b"content-type", b"application/json")]
@@ -68,13 +68,13 @@ class ConsumeShortcut:
         if found is None or services is None:
             await self._app(scope, receive, send)
             return
+        name, version = found.groups()
+        if services.services.cached_runtime_type(name, version) != REALTIME:
+            await self._app(scope, receive, send)  # also a first call, which fills the cache
+            return
         headers = _headers(scope)
         authorization = headers.get(b"authorization", b"").decode("latin-1")
         await authorized(scope, services, authorization, Action.CONSUME_SERVICES)
-        name, version = found.groups()
-        if not _is_realtime(services, name, version):
-            await self._app(scope, receive, send)  # the route checks the (cached) token again
-            return
         body = await _body(receive, headers, services.limits.json_bytes)
         result = await services.services.consume(name, version, body)
         content = orjson.dumps(encoded(result))
@@ -83,10 +83,3 @@ class ConsumeShortcut:
             {"type": "http.response.start", "status": 200, "headers": [*_JSON_HEADERS, length]}
         )
         await send({"type": "http.response.body", "body": content})
-
-
-def _is_realtime(services: ApiServices, name: str, version: str) -> bool:
-    try:
-        return services.services.cached(name, version).runtime_type == REALTIME
-    except O16nError:
-        return False  # the router answers (404 for an unknown version)

@@ -13,6 +13,7 @@ from onnxruntime.capi import onnxruntime_pybind11_state as ort_errors
 from o16n.domain.models import Batching, JsonValue, ScoringCounts, ServiceVersion
 from o16n.errors import InvalidInput
 from o16n.scoring.batcher import Batcher, Outputs, Tally
+from o16n.scoring.external import refuse_external_data
 from o16n.scoring.frame import INPUT, Feeds, Tensor, column, feeds, tensor
 
 _LOAD_ERRORS = (
@@ -35,6 +36,7 @@ class _Model:
 
 
 def _session(model: bytes) -> onnxruntime.InferenceSession:
+    refuse_external_data(model)
     options = onnxruntime.SessionOptions()
     options.intra_op_num_threads = 1  # batches give the parallelism; threads would contend
     options.inter_op_num_threads = 1

@@ -60,11 +60,14 @@ class Batcher:
     A run takes the calls queued while the previous run went on (up to `max_rows` rows, a
     larger call runs alone); with `max_wait_ms` > 0 a short batch first waits that long for
     more. When a merged run fails, its calls run one by one, so a bad call fails alone.
-    Runs go to the scoring threads, except those that the model's measured time per row says
-    are shorter than INLINE_SECONDS: handing those to a thread would cost more than the run.
+    Runs go to the scoring threads, except (with `inline`, for models without loops) those
+    that the model's measured time per row says are shorter than INLINE_SECONDS: handing those
+    to a thread would cost more than the run.
     """
 
-    def __init__(self, run: Run, batching: Batching, executor: Executor, tally: Tally) -> None:
+    def __init__(
+        self, run: Run, batching: Batching, executor: Executor, tally: Tally, *, inline: bool
+    ) -> None:
         self._run = run
         self._batching = batching
         self._executor = executor
@@ -72,6 +75,7 @@ class Batcher:
         self._queue: deque[_Call] = deque()
         self._queued_rows = 0
         self._draining = False
+        self._inline = inline
         self._seconds_per_row: float | None = None  # unknown until the first run
         self._drainer: asyncio.Task[None] | None = None
 
@@ -105,7 +109,8 @@ class Batcher:
         return calls
 
     async def _execute(self, feeds: Feeds, rows: int) -> Outputs:
-        if self._seconds_per_row is not None and self._seconds_per_row * rows < INLINE_SECONDS:
+        known = self._seconds_per_row
+        if self._inline and known is not None and known * rows < INLINE_SECONDS:
             return self._timed(feeds, rows)
         loop = asyncio.get_running_loop()
         return await loop.run_in_executor(self._executor, self._timed, feeds, rows)

@@ -13,8 +13,8 @@ from onnxruntime.capi import onnxruntime_pybind11_state as ort_errors
 from o16n.domain.models import Batching, JsonValue, ScoringCounts, ServiceVersion
 from o16n.errors import InvalidInput
 from o16n.scoring.batcher import Batcher, Outputs, Tally
-from o16n.scoring.external import refuse_external_data
 from o16n.scoring.frame import INPUT, Feeds, Tensor, column, feeds, tensor
+from o16n.scoring.inspection import inspect
 
 _LOAD_ERRORS = (
     ort_errors.Fail,
@@ -35,16 +35,18 @@ class _Model:
     batcher: Batcher
 
 
-def _session(model: bytes) -> onnxruntime.InferenceSession:
-    refuse_external_data(model)
+def _session(model: bytes) -> tuple[onnxruntime.InferenceSession, bool]:
+    """The loaded model, and whether it may run on the event loop (it has no loops)."""
+    inline = not inspect(model).loops
     options = onnxruntime.SessionOptions()
     options.intra_op_num_threads = 1  # batches give the parallelism; threads would contend
     options.inter_op_num_threads = 1
     options.log_severity_level = _QUIET
     try:
-        return onnxruntime.InferenceSession(model, options, providers=["CPUExecutionProvider"])
+        session = onnxruntime.InferenceSession(model, options, providers=["CPUExecutionProvider"])
     except _LOAD_ERRORS as error:
         raise InvalidInput(f"not a valid ONNX model: {error}", field="model") from error
+    return session, inline
 
 
 def _inputs(session: onnxruntime.InferenceSession) -> tuple[Tensor, ...]:
@@ -73,7 +75,7 @@ class OnnxScorer:
 
     def check(self, model: bytes) -> None:
         """Refuse bytes onnxruntime cannot load, or a model whose inputs we cannot feed."""
-        _inputs(_session(model))
+        _inputs(_session(model)[0])
 
     async def score(self, service: ServiceVersion, data: JsonValue) -> dict[str, JsonValue]:
         """The output columns, named after the model's outputs, for the rows of `data`."""
@@ -100,12 +102,12 @@ class OnnxScorer:
     async def _load(self, service: ServiceVersion) -> _Model:
         loop = asyncio.get_running_loop()
         content = await loop.run_in_executor(self._executor, self._content, service.blob_ids[0])
-        session = await loop.run_in_executor(self._executor, _session, content)
+        session, inline = await loop.run_in_executor(self._executor, _session, content)
         batching = service.batching or Batching(max_rows=1, max_wait_ms=0.0)
         return _Model(
             inputs=_inputs(session),
             outputs=tuple(item.name for item in session.get_outputs()),
-            batcher=Batcher(_runner(session), batching, self._executor, self._tally),
+            batcher=Batcher(_runner(session), batching, self._executor, self._tally, inline=inline),
         )
 
     def drop(self, name: str, version: str) -> None:

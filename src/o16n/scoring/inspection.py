@@ -1,18 +1,29 @@
-"""Refusing ONNX models whose tensors live in external files.
+"""Looking into an ONNX model before onnxruntime loads it.
 
-onnxruntime resolves a tensor's external data location against the working directory of a
-model loaded from bytes (`..` included), so such a model could read the server's own files
-into its outputs. A realtime model must carry all of its data.
+Models whose tensors live in external files are refused: onnxruntime resolves such a location
+against the working directory of a model loaded from bytes (`..` included), so the model could
+read the server's own files into its outputs. Models with loops are noted: their run time is
+not bounded by their rows, so they never run on the event loop.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterator
+from dataclasses import dataclass
 
 from google.protobuf.message import DecodeError
 from onnx import AttributeProto, GraphProto, ModelProto, NodeProto, TensorProto
 
 from o16n.errors import InvalidInput
+
+_LOOPS = frozenset({"Loop", "Scan"})
+
+
+@dataclass(frozen=True)
+class Inspection:
+    """What matters about a model before it runs."""
+
+    loops: bool
 
 
 def _node_tensors(node: NodeProto) -> Iterator[TensorProto]:
@@ -46,6 +57,14 @@ def _graph_tensors(graph: GraphProto) -> Iterator[TensorProto]:
         yield from _node_tensors(node)
 
 
+def _nodes(graph: GraphProto) -> Iterator[NodeProto]:
+    for node in graph.node:
+        yield node
+        for attribute in node.attribute:
+            for inner in (*attribute.graphs, *([attribute.g] if attribute.HasField("g") else [])):
+                yield from _nodes(inner)
+
+
 def _tensors(model: ModelProto) -> Iterator[TensorProto]:
     yield from _graph_tensors(model.graph)
     for function in model.functions:
@@ -53,14 +72,14 @@ def _tensors(model: ModelProto) -> Iterator[TensorProto]:
             yield from _node_tensors(node)
 
 
-def refuse_external_data(content: bytes) -> None:
-    """InvalidInput (field `model`) when a tensor of the model refers to an external file;
-    bytes that do not parse are left to onnxruntime, whose message says why."""
+def inspect(content: bytes) -> Inspection:
+    """What the model holds; InvalidInput (field `model`) when a tensor refers to an external
+    file. Bytes that do not parse are left to onnxruntime, whose message says why."""
     model = ModelProto()
     try:
         model.ParseFromString(content)
     except DecodeError:
-        return
+        return Inspection(loops=True)
     for tensor in _tensors(model):
         if tensor.data_location == TensorProto.EXTERNAL or len(tensor.external_data):
             raise InvalidInput(
@@ -68,3 +87,5 @@ def refuse_external_data(content: bytes) -> None:
                 "carry all of its tensors (save it without external data)",
                 field="model",
             )
+    nodes = [*_nodes(model.graph), *(node for f in model.functions for node in f.node)]
+    return Inspection(loops=any(node.op_type in _LOOPS for node in nodes))

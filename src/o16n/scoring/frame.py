@@ -127,7 +127,9 @@ def _by_name(inputs: tuple[Tensor, ...], columns: dict[str, list[JsonValue]], ro
                 f"missing column {model_input.name!r}", field=f"{INPUT}.{model_input.name}"
             )
         array = _array(model_input.name, values, model_input.dtype)
-        result[model_input.name] = array.reshape(rows, 1) if model_input.rank == 2 else array
+        if model_input.rank == 2 and array.ndim == 1:
+            array = array.reshape(rows, 1)  # one value per row: a column vector
+        result[model_input.name] = array
     return result
 
 

@@ -46,6 +46,9 @@ def test_each_input_takes_the_column_of_its_name(
         assert_error(consume(client, name, "1", {"a": [1.0]}), 400, "inputData.b")
         ragged = consume(client, name, "1", {"a": [1.0], "b": [2.0, 3.0]})
         assert_error(ragged, 400, "inputData.b")
+        empty = consume(client, name, "1", {"a": [], "b": []})
+        assert empty.status_code == 200, empty.text
+        assert empty.json()["outputParameters"]["outputData"] == {"sum": []}
 
 
 def test_a_model_reading_external_files_is_refused(

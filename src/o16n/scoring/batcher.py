@@ -118,7 +118,7 @@ class Batcher:
     def _timed(self, feeds: Feeds, rows: int) -> Outputs:
         started = time.perf_counter()
         outputs = self._run(feeds)
-        per_row = (time.perf_counter() - started) / rows
+        per_row = (time.perf_counter() - started) / max(rows, 1)
         known = self._seconds_per_row
         self._seconds_per_row = per_row if known is None else known + _SMOOTHING * (per_row - known)
         return outputs

@@ -185,7 +185,9 @@ def create_app(settings: Settings) -> Starlette:
             snapshots = Snapshots(store, LocalBlobs(settings.data_dir / "blobs"))
             sessions = _sessions(settings, snapshots)
             pools = _service_pools(settings, snapshots)
-            scorer = OnnxScorer(snapshots.content_of, os.cpu_count() or 1)
+            scorer = OnnxScorer(
+                snapshots.content_of, os.cpu_count() or 1, settings.service_timeout_seconds
+            )
             services = Services(store, snapshots, pools, settings.service_cache_seconds, scorer)
             app.state.services = ApiServices(
                 accounts=accounts_for(settings, store, signer),

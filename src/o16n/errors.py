@@ -173,6 +173,13 @@ class WorkerProtocolError(WorkerError):
     code = "worker_protocol_error"
 
 
+class ScoringTimeout(O16nError):
+    """A realtime model run passed its deadline and was stopped."""
+
+    code = "scoring_timeout"
+    status = HTTPStatus.GATEWAY_TIMEOUT
+
+
 class TooManySessions(O16nError):
     """The caller has as many open sessions as allowed."""
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable
 from pathlib import Path
 
@@ -31,6 +32,54 @@ def _reading_model(location: str) -> bytes:
     graph = helper.make_graph([node], "g", [x], [y], initializer=[weights])
     model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", 17)])
     return model.SerializeToString()
+
+
+def _counting_model() -> bytes:
+    """count = [max(n)], counted up one by one in a Loop (as slow as n is large)."""
+    scalar, vector = [], [None]
+    body = helper.make_graph(
+        [
+            helper.make_node("Identity", ["cond"], ["cond_out"]),
+            helper.make_node("Add", ["x", "one"], ["x_out"]),
+        ],
+        "body",
+        [
+            helper.make_tensor_value_info("i", TensorProto.INT64, scalar),
+            helper.make_tensor_value_info("cond", TensorProto.BOOL, scalar),
+            helper.make_tensor_value_info("x", TensorProto.DOUBLE, vector),
+        ],
+        [
+            helper.make_tensor_value_info("cond_out", TensorProto.BOOL, scalar),
+            helper.make_tensor_value_info("x_out", TensorProto.DOUBLE, vector),
+        ],
+        initializer=[helper.make_tensor("one", TensorProto.DOUBLE, [1], [1.0])],
+    )
+    true = helper.make_tensor("t", TensorProto.BOOL, [], [True])
+    zero = helper.make_tensor("z", TensorProto.DOUBLE, [1], [0.0])
+    nodes = [
+        helper.make_node("ReduceMax", ["n"], ["m"], keepdims=0),
+        helper.make_node("Constant", [], ["true"], value=true),
+        helper.make_node("Constant", [], ["zero"], value=zero),
+        helper.make_node("Loop", ["m", "true", "zero"], ["count"], body=body),
+    ]
+    n = helper.make_tensor_value_info("n", TensorProto.INT64, vector)
+    count = helper.make_tensor_value_info("count", TensorProto.DOUBLE, vector)
+    graph = helper.make_graph(nodes, "g", [n], [count])
+    model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", 17)])
+    return model.SerializeToString()
+
+
+def test_a_run_past_the_deadline_is_stopped(start_server: Callable[..., Server]) -> None:
+    limited = start_server(O16N_SERVICE_TIMEOUT_SECONDS="1")
+    with limited.client(limited.token()) as client:
+        assert publish(client, "Count", "1", _counting_model()).status_code == 201
+        answer = consume(client, "Count", "1", {"n": [5]})
+        assert answer.json()["outputParameters"]["outputData"] == {"count": [5.0]}, answer.text
+        started = time.monotonic()
+        assert_error(consume(client, "Count", "1", {"n": [10**15]}), 504)
+        assert time.monotonic() - started < 30
+        again = consume(client, "Count", "1", {"n": [3]})
+        assert again.json()["outputParameters"]["outputData"] == {"count": [3.0]}, again.text
 
 
 def test_each_input_takes_the_column_of_its_name(

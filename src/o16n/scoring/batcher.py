@@ -3,19 +3,20 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import time
 from collections import deque
-from collections.abc import Callable
 from concurrent.futures import Executor
 from dataclasses import dataclass, field
+from typing import Protocol
 
 import numpy as np
 
 from o16n.domain.models import Batching
+from o16n.errors import ScoringTimeout
 from o16n.scoring.frame import Feeds
 
 Outputs = list[object]
-Run = Callable[[Feeds], Outputs]
 INLINE_SECONDS = 0.0005  # a run expected to be shorter runs on the event loop: a hop costs more
 _SMOOTHING = 0.2
 
@@ -26,6 +27,25 @@ class Tally:
 
     calls: int = 0
     runs: int = 0
+
+
+class Runner(Protocol):
+    """One loaded model."""
+
+    def run(self, feeds: Feeds) -> Outputs:
+        """The model's outputs for `feeds`."""
+
+    def stop(self, stopping: bool) -> None:
+        """Make the run in progress (and any started before `stop(False)`) end at once."""
+
+
+@dataclass(frozen=True)
+class Threads:
+    """What every batcher shares: the scoring threads, the deadline of a run in them, the tally."""
+
+    executor: Executor
+    deadline_seconds: float
+    tally: Tally
 
 
 @dataclass
@@ -62,16 +82,17 @@ class Batcher:
     more. When a merged run fails, its calls run one by one, so a bad call fails alone.
     Runs go to the scoring threads, except (with `inline`, for models without loops) those
     that the model's measured time per row says are shorter than INLINE_SECONDS: handing those
-    to a thread would cost more than the run.
+    to a thread would cost more than the run. A run in a thread past the deadline is stopped
+    and fails its calls with ScoringTimeout (they are not retried).
     """
 
     def __init__(
-        self, run: Run, batching: Batching, executor: Executor, tally: Tally, *, inline: bool
+        self, runner: Runner, batching: Batching, threads: Threads, *, inline: bool
     ) -> None:
-        self._run = run
+        self._runner = runner
         self._batching = batching
-        self._executor = executor
-        self._tally = tally
+        self._threads = threads
+        self._tally = threads.tally
         self._queue: deque[_Call] = deque()
         self._queued_rows = 0
         self._draining = False
@@ -113,11 +134,21 @@ class Batcher:
         if self._inline and known is not None and known * rows < INLINE_SECONDS:
             return self._timed(feeds, rows)
         loop = asyncio.get_running_loop()
-        return await loop.run_in_executor(self._executor, self._timed, feeds, rows)
+        running = loop.run_in_executor(self._threads.executor, self._timed, feeds, rows)
+        try:
+            return await asyncio.wait_for(asyncio.shield(running), self._threads.deadline_seconds)
+        except TimeoutError:
+            self._runner.stop(True)
+            with contextlib.suppress(Exception):
+                await running
+            self._runner.stop(False)
+        raise ScoringTimeout(
+            f"the model ran longer than {self._threads.deadline_seconds:g} s and was stopped"
+        )
 
     def _timed(self, feeds: Feeds, rows: int) -> Outputs:
         started = time.perf_counter()
-        outputs = self._run(feeds)
+        outputs = self._runner.run(feeds)
         per_row = (time.perf_counter() - started) / max(rows, 1)
         known = self._seconds_per_row
         self._seconds_per_row = per_row if known is None else known + _SMOOTHING * (per_row - known)
@@ -130,6 +161,9 @@ class Batcher:
                 rows = sum(call.rows for call in calls)
                 outputs = await self._execute(_merged(calls), rows)
                 parts = _split(outputs, calls)
+            except ScoringTimeout as error:
+                _fail(calls, error)  # one by one, each would take as long again
+                return
             except Exception:  # a bad call among them: each runs alone below
                 parts = None
         if parts is None:
@@ -146,10 +180,15 @@ class Batcher:
             try:
                 outputs = await self._execute(call.feeds, call.rows)
             except Exception as error:  # the caller gets it
-                if not call.answer.done():
-                    call.answer.set_exception(error)
+                _fail([call], error)
                 continue
             self._tally.runs += 1
             self._tally.calls += 1
             if not call.answer.done():
                 call.answer.set_result(outputs)
+
+
+def _fail(calls: list[_Call], error: Exception) -> None:
+    for call in calls:
+        if not call.answer.done():
+            call.answer.set_exception(error)

@@ -12,7 +12,7 @@ from onnxruntime.capi import onnxruntime_pybind11_state as ort_errors
 
 from o16n.domain.models import Batching, JsonValue, ScoringCounts, ServiceVersion
 from o16n.errors import InvalidInput
-from o16n.scoring.batcher import Batcher, Outputs, Tally
+from o16n.scoring.batcher import Batcher, Outputs, Tally, Threads
 from o16n.scoring.frame import INPUT, Feeds, Tensor, column, feeds, tensor
 from o16n.scoring.inspection import inspect
 
@@ -26,6 +26,7 @@ _LOAD_ERRORS = (
     ort_errors.RuntimeException,
 )
 _QUIET = 3  # onnxruntime log severity: errors only
+_SILENT = 4
 
 
 @dataclass(frozen=True)
@@ -53,25 +54,39 @@ def _inputs(session: onnxruntime.InferenceSession) -> tuple[Tensor, ...]:
     return tuple(tensor(item.name, item.type, item.shape) for item in session.get_inputs())
 
 
-def _runner(session: onnxruntime.InferenceSession) -> Callable[[Feeds], Outputs]:
-    def run(batch: Feeds) -> Outputs:
+class _Runner:
+    """Runs one session; `stop` sets onnxruntime's terminate flag of its runs."""
+
+    def __init__(self, session: onnxruntime.InferenceSession) -> None:
+        self._session = session
+        self._options = onnxruntime.RunOptions()
+        self._options.log_severity_level = _SILENT  # a stopped run is reported, not logged
+
+    def run(self, batch: Feeds) -> Outputs:
+        """The model's outputs; InvalidInput (field `inputData`) when it refuses the rows."""
         try:
-            outputs: Outputs = session.run(None, batch)
+            outputs: Outputs = self._session.run(None, batch, self._options)
         except _LOAD_ERRORS as error:
             raise InvalidInput(f"the model refused these rows: {error}", field=INPUT) from error
         return outputs
 
-    return run
+    def stop(self, stopping: bool) -> None:
+        """Stop the run in progress (True), or let the next runs go on (False)."""
+        self._options.terminate = stopping
 
 
 class OnnxScorer:
-    """Scores realtime versions in this process; `content` reads a model blob."""
+    """Scores realtime versions in this process; `content` reads a model blob, a run in the
+    `threads` scoring threads is stopped after `deadline_seconds`."""
 
-    def __init__(self, content: Callable[[str], bytes], threads: int) -> None:
+    def __init__(
+        self, content: Callable[[str], bytes], threads: int, deadline_seconds: float
+    ) -> None:
         self._content = content
         self._executor = ThreadPoolExecutor(threads, thread_name_prefix="o16n-score")
         self._models: dict[tuple[str, str], tuple[int, asyncio.Task[_Model]]] = {}
         self._tally = Tally()
+        self._threads = Threads(self._executor, deadline_seconds, self._tally)
 
     def check(self, model: bytes) -> None:
         """Refuse bytes onnxruntime cannot load, or a model whose inputs we cannot feed."""
@@ -107,7 +122,7 @@ class OnnxScorer:
         return _Model(
             inputs=_inputs(session),
             outputs=tuple(item.name for item in session.get_outputs()),
-            batcher=Batcher(_runner(session), batching, self._executor, self._tally, inline=inline),
+            batcher=Batcher(_Runner(session), batching, self._threads, inline=inline),
         )
 
     def drop(self, name: str, version: str) -> None:

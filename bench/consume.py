@@ -7,6 +7,7 @@ workers, or the baseline) is pinned to core 0 with taskset; wrk sends the load f
 to 127.0.0.1 only, for a bounded time. Needs `wrk` (Debian package `wrk`).
 
 Run: .venv/bin/python -m bench.consume [--seconds 10] [--connections 16] [--only realtime]
+     [--rounds 3]   (targets measured alternately, medians reported: fairer on a busy machine)
 """
 
 from __future__ import annotations
@@ -177,6 +178,11 @@ def start_baseline(port: int) -> subprocess.Popen[bytes]:
     raise RuntimeError("baseline did not start")
 
 
+def _median(figures: list[Figures]) -> Figures:
+    """The run of median requests/s (its own latencies)."""
+    return sorted(figures, key=lambda item: item.rps)[len(figures) // 2]
+
+
 def _report(workload: str, target: str, figures: Figures, base: Figures | None) -> None:
     ratio = f"   ratio {figures.rps / base.rps:.2f}x" if base is not None else ""
     print(
@@ -192,6 +198,9 @@ def main() -> None:
     parser.add_argument("--seconds", type=int, default=10)
     parser.add_argument("--connections", type=int, default=16)
     parser.add_argument("--only", choices=TARGETS, help="Measure one o16n target only.")
+    parser.add_argument(
+        "--rounds", type=int, default=1, help="Alternate the targets this often; report medians."
+    )
     arguments = parser.parse_args()
     targets = (arguments.only,) if arguments.only else TARGETS
     if not shutil.which("wrk"):
@@ -211,22 +220,27 @@ def main() -> None:
         if "realtime" in targets:
             publish_realtime(server, token)
         for workload, (o16n_body, baseline_body) in bodies().items():
-            base = wrk(
-                f"http://127.0.0.1:{baseline_port}/{workload.lower()}",
-                baseline_body,
-                None,
-                arguments.seconds,
-                arguments.connections,
-            )
-            _report(workload, "baseline", base, None)
             runs = {
+                "baseline": (f"http://127.0.0.1:{baseline_port}/{workload.lower()}", baseline_body),
                 "python": (f"{server.url}/api/{workload}/v1", o16n_body),
                 "realtime": (f"{server.url}/api/R{workload}/v1", realtime_bodies()[workload]),
             }
+            measured: dict[str, list[Figures]] = {}
+            for _ in range(arguments.rounds):  # alternating, so that load elsewhere hits all
+                for target in ("baseline", *targets):
+                    url, body = runs[target]
+                    figures = wrk(
+                        url,
+                        body,
+                        None if target == "baseline" else token,
+                        arguments.seconds,
+                        arguments.connections,
+                    )
+                    measured.setdefault(target, []).append(figures)
+            base = _median(measured["baseline"])
+            _report(workload, "baseline", base, None)
             for target in targets:
-                url, body = runs[target]
-                ours = wrk(url, body, token, arguments.seconds, arguments.connections)
-                _report(workload, target, ours, base)
+                _report(workload, target, _median(measured[target]), base)
     finally:
         baseline.terminate()
         baseline.wait()

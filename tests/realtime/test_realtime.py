@@ -107,6 +107,9 @@ def test_bad_input_names_the_column(
         frame["petal_width"] = ["wide", 0.2]
         assert_error(consume(client, name, "1", frame), 400, "inputData.petal_width")
         frame = dict(iris.frame([0]))
+        frame["sepal_length"] = [[5.1, 5.2]]
+        assert_error(consume(client, name, "1", frame), 400, "inputData.sepal_length")
+        frame = dict(iris.frame([0]))
         frame["extra"] = [1.0]
         assert_error(consume(client, name, "1", frame), 400, "inputData")
         assert_error(client.post(f"/api/{name}/1", json={"other": {}}), 400, "inputData")

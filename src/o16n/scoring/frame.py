@@ -105,9 +105,20 @@ def _matrix(model_input: Tensor, columns: dict[str, list[JsonValue]], rows: int)
             f"{', '.join(columns)}",
             field=INPUT,
         )
+    if model_input.dtype != np.object_:
+        try:  # one conversion for the common case; column by column to name a bad one
+            matrix = np.array(list(columns.values()), dtype=model_input.dtype).T
+        except (TypeError, ValueError):
+            pass
+        else:
+            if matrix.ndim == 2:
+                return matrix
     matrix = np.empty((rows, len(columns)), dtype=model_input.dtype)
     for index, (name, values) in enumerate(columns.items()):
-        matrix[:, index] = _array(name, values, model_input.dtype)
+        try:
+            matrix[:, index] = _array(name, values, model_input.dtype)
+        except ValueError as error:  # e.g. nested lists where numbers belong
+            raise InvalidInput(f"column {name!r}: {error}", field=f"{INPUT}.{name}") from error
     return matrix
 
 

@@ -1,10 +1,13 @@
 """Consuming the seed's iris SVC: o16n against an in-process Starlette baseline, same run.
 
-W1 sends one row per call, W2 1,000 rows. Every server process (o16n's web process and its
+W1 sends one row per call, W2 1,000 rows. Each runs against the baseline, the Python service
+(code in a worker) and the realtime service (the SVC as ONNX, scored in the web process with
+adaptive batching). Every server process (o16n's web process and its
 workers, or the baseline) is pinned to core 0 with taskset; wrk sends the load from core 1,
 to 127.0.0.1 only, for a bounded time. Needs `wrk` (Debian package `wrk`).
 
-Run: .venv/bin/python -m bench.consume [--seconds 10] [--connections 16]
+Run: .venv/bin/python -m bench.consume [--seconds 10] [--connections 16] [--only realtime]
+     [--rounds 3]   (targets measured alternately, medians reported: fairer on a busy machine)
 """
 
 from __future__ import annotations
@@ -22,8 +25,10 @@ from dataclasses import dataclass
 
 import httpx
 import numpy as np
-from sklearn import datasets
+from sklearn import datasets, svm
 from tests.harness import Server, traversable_tmp_dir
+
+from o16n.client.realtime import onnx_model
 
 SERVER_CORE, LOAD_CORE = "0", "1"
 INIT = (
@@ -33,6 +38,8 @@ INIT = (
 )
 W1_CODE = "import numpy as np\nresult = int(clf.predict(np.array(flower_data).reshape(1, -1))[0])"
 W2_CODE = "import numpy as np\nresult = clf.predict(np.asarray(rows))"
+COLUMNS = ("sepal_length", "sepal_width", "petal_length", "petal_width")
+TARGETS = ("python", "realtime")
 
 
 @dataclass(frozen=True)
@@ -45,14 +52,17 @@ class Figures:
 
 
 def _figure(pattern: str, output: str) -> str:
-    found = re.search(pattern, output)
+    found = re.search(pattern, output, re.MULTILINE)
     if found is None:
         raise RuntimeError(f"cannot read {pattern!r} in wrk's output:\n{output}")
     return found.group(1)
 
 
 def _ms(text: str) -> float:
-    number, unit = re.fullmatch(r"([\d.]+)(us|ms|s|m)", text).groups()  # type: ignore[union-attr]
+    found = re.fullmatch(r"([\d.]+)(us|ms|s|m)", text)
+    if found is None:
+        raise RuntimeError(f"cannot read the duration {text!r} in wrk's output")
+    number, unit = found.groups()
     return float(number) * {"us": 1e-3, "ms": 1.0, "s": 1e3, "m": 6e4}[unit]
 
 
@@ -83,8 +93,8 @@ def wrk(url: str, body: str, token: str | None, seconds: int, connections: int) 
     if "Non-2xx" in output:
         raise RuntimeError(f"wrk saw errors against {url}:\n{output}")
     rps = float(_figure(r"Requests/sec:\s+([\d.]+)", output))
-    p50 = _ms(_figure(r"50%\s+(\S+)", output))
-    p99 = _ms(_figure(r"99%\s+(\S+)", output))
+    p50 = _ms(_figure(r"^\s+50%\s+(\S+)", output))  # anchored: "95.50%" is in the stats
+    p99 = _ms(_figure(r"^\s+99%\s+(\S+)", output))
     return Figures(rps, p50, p99)
 
 
@@ -97,6 +107,33 @@ def bodies() -> dict[str, tuple[str, str]]:
         "W1": (json.dumps({"flower_data": row}), json.dumps({"flower_data": row})),
         "W2": (json.dumps({"rows": rows}), json.dumps({"rows": rows})),
     }
+
+
+def realtime_bodies() -> dict[str, str]:
+    """Request bodies of the realtime W1 and W2: inputData as a column-wise data.frame."""
+    iris = datasets.load_iris()
+    frames = {"W1": iris.data[50:51], "W2": np.resize(iris.data, (1000, 4))}
+    return {
+        workload: json.dumps({"inputData": dict(zip(COLUMNS, rows.T.tolist(), strict=True))})
+        for workload, rows in frames.items()
+    }
+
+
+def publish_realtime(server: Server, token: str) -> None:
+    """Publish the iris SVC as ONNX under RW1/v1 and RW2/v1 (one model each) and warm them."""
+    iris = datasets.load_iris()
+    model = onnx_model(svm.SVC().fit(iris.data, iris.target))
+    with server.client(token) as client:
+        for workload, body in realtime_bodies().items():
+            files = {"model": ("iris.onnx", model, "application/octet-stream")}
+            client.post(f"/realtime-services/R{workload}/v1", files=files).raise_for_status()
+            for _ in range(50):
+                reply = client.post(
+                    f"/api/R{workload}/v1",
+                    content=body,
+                    headers={"Content-Type": "application/json"},
+                )
+                assert reply.json()["success"], reply.text
 
 
 def publish(server: Server, token: str) -> None:
@@ -141,12 +178,31 @@ def start_baseline(port: int) -> subprocess.Popen[bytes]:
     raise RuntimeError("baseline did not start")
 
 
+def _median(figures: list[Figures]) -> Figures:
+    """The run of median requests/s (its own latencies)."""
+    return sorted(figures, key=lambda item: item.rps)[len(figures) // 2]
+
+
+def _report(workload: str, target: str, figures: Figures, base: Figures | None) -> None:
+    ratio = f"   ratio {figures.rps / base.rps:.2f}x" if base is not None else ""
+    print(
+        f"{workload} {target:<9} {figures.rps:8.0f} req/s  p50 {figures.p50_ms:6.2f} ms  "
+        f"p99 {figures.p99_ms:6.2f} ms{ratio}",
+        flush=True,
+    )
+
+
 def main() -> None:
     """Measure both targets for W1 and W2 and print the ratios."""
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--seconds", type=int, default=10)
     parser.add_argument("--connections", type=int, default=16)
+    parser.add_argument("--only", choices=TARGETS, help="Measure one o16n target only.")
+    parser.add_argument(
+        "--rounds", type=int, default=1, help="Alternate the targets this often; report medians."
+    )
     arguments = parser.parse_args()
+    targets = (arguments.only,) if arguments.only else TARGETS
     if not shutil.which("wrk"):
         sys.exit("bench.consume needs wrk: apt-get install wrk")
     root = traversable_tmp_dir("o16n-bench-")
@@ -159,30 +215,32 @@ def main() -> None:
     baseline = start_baseline(baseline_port)
     try:
         token = server.token()
-        publish(server, token)
+        if "python" in targets:
+            publish(server, token)
+        if "realtime" in targets:
+            publish_realtime(server, token)
         for workload, (o16n_body, baseline_body) in bodies().items():
-            base = wrk(
-                f"http://127.0.0.1:{baseline_port}/{workload.lower()}",
-                baseline_body,
-                None,
-                arguments.seconds,
-                arguments.connections,
-            )
-            ours = wrk(
-                f"{server.url}/api/{workload}/v1",
-                o16n_body,
-                token,
-                arguments.seconds,
-                arguments.connections,
-            )
-            print(
-                f"{workload} baseline  {base.rps:8.0f} req/s  p50 {base.p50_ms:6.2f} ms  "
-                f"p99 {base.p99_ms:6.2f} ms"
-            )
-            print(
-                f"{workload} o16n      {ours.rps:8.0f} req/s  p50 {ours.p50_ms:6.2f} ms  "
-                f"p99 {ours.p99_ms:6.2f} ms   ratio {ours.rps / base.rps:.2f}x"
-            )
+            runs = {
+                "baseline": (f"http://127.0.0.1:{baseline_port}/{workload.lower()}", baseline_body),
+                "python": (f"{server.url}/api/{workload}/v1", o16n_body),
+                "realtime": (f"{server.url}/api/R{workload}/v1", realtime_bodies()[workload]),
+            }
+            measured: dict[str, list[Figures]] = {}
+            for _ in range(arguments.rounds):  # alternating, so that load elsewhere hits all
+                for target in ("baseline", *targets):
+                    url, body = runs[target]
+                    figures = wrk(
+                        url,
+                        body,
+                        None if target == "baseline" else token,
+                        arguments.seconds,
+                        arguments.connections,
+                    )
+                    measured.setdefault(target, []).append(figures)
+            base = _median(measured["baseline"])
+            _report(workload, "baseline", base, None)
+            for target in targets:
+                _report(workload, target, _median(measured[target]), base)
     finally:
         baseline.terminate()
         baseline.wait()

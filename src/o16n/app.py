@@ -23,6 +23,7 @@ from o16n.domain.authentication import Authenticator
 from o16n.domain.batches import Batches, BatchPolicy
 from o16n.domain.journal import Journal
 from o16n.domain.models import Role
+from o16n.domain.realtime import RealtimeServices
 from o16n.domain.runner import BatchRunner
 from o16n.domain.services import Services
 from o16n.domain.sessions import SessionLimits, Sessions
@@ -34,6 +35,7 @@ from o16n.runtime.interpreters import LocalInterpreters, WorkerConfig
 from o16n.runtime.limits import WorkerLimits
 from o16n.runtime.pool import ServicePools
 from o16n.runtime.sandbox import Identities, open_root
+from o16n.scoring.onnx import OnnxScorer
 from o16n.settings import Settings
 from o16n.store import schema
 from o16n.store.engine import SqlStore, open_engine
@@ -156,11 +158,12 @@ def _sessions(settings: Settings, snapshots: Snapshots, identities: Identities) 
 
 
 def _backends(
-    sessions: Sessions, pools: ServicePools, settings: Settings
+    sessions: Sessions, pools: ServicePools, settings: Settings, scorer: OnnxScorer
 ) -> Callable[[], dict[str, Health]]:
     def report() -> dict[str, Health]:
         live, busy = sessions.counts()
         workers = pools.counts()
+        scoring = scorer.counts()
         details: dict[str, Detail] = {
             "apiVersion": "1.0",
             "pythonMaxPoolSize": settings.max_sessions,
@@ -170,6 +173,9 @@ def _backends(
             "sessions": live,
             "serviceWorkers": workers.workers,
             "blankWorkers": workers.blank,
+            "realtimeModels": scoring.models,
+            "realtimeCalls": scoring.calls,
+            "realtimeRuns": scoring.runs,
         }
         return {"local": Health("pass", details)}
 
@@ -224,19 +230,23 @@ def create_app(settings: Settings) -> Starlette:
             identities = Identities(settings.worker_user or None, settings.worker_uid_range)
             sessions = _sessions(settings, snapshots, identities)
             pools = _service_pools(settings, snapshots, identities)
-            services = Services(store, snapshots, pools, settings.service_cache_seconds)
+            scorer = OnnxScorer(
+                snapshots.content_of, os.cpu_count() or 1, settings.service_timeout_seconds
+            )
+            services = Services(store, snapshots, pools, settings.service_cache_seconds, scorer)
             batches = _batches(settings, store, services, snapshots, blobs=blobs, pools=pools)
             app.state.services = ApiServices(
                 accounts=accounts_for(settings, store, signer),
                 authenticator=Authenticator(store, signer, settings.auth_cache_seconds),
                 status=StatusReporter(
-                    store, _backends(sessions, pools, settings), {"version": __version__}
+                    store, _backends(sessions, pools, settings, scorer), {"version": __version__}
                 ),
                 sessions=sessions,
                 snapshots=snapshots,
                 services=services,
                 limits=Limits(settings.max_json_bytes, settings.max_upload_bytes),
                 batches=batches,
+                realtime=RealtimeServices(services, snapshots, scorer),
             )
             swept = await asyncio.to_thread(snapshots.sweep)
             if swept:
@@ -256,5 +266,6 @@ def create_app(settings: Settings) -> Starlette:
                 sweeper.cancel()
                 await batches.close()
                 await asyncio.gather(sessions.close_all(), pools.close())
+                scorer.close()
 
     return build_asgi(lifespan)

@@ -121,6 +121,12 @@ class ServiceExists(Conflict):
     code = "service_exists"
 
 
+class WrongServiceKind(Conflict):
+    """The version is of the other kind (a Python service patched as realtime, or back)."""
+
+    code = "wrong_service_kind"
+
+
 class UserExists(Conflict):
     """A user of that name already exists."""
 
@@ -165,6 +171,13 @@ class WorkerProtocolError(WorkerError):
     """The worker sent a frame that is too large or malformed; it was killed."""
 
     code = "worker_protocol_error"
+
+
+class ScoringTimeout(O16nError):
+    """A realtime model run passed its deadline and was stopped."""
+
+    code = "scoring_timeout"
+    status = HTTPStatus.GATEWAY_TIMEOUT
 
 
 class TooManySessions(O16nError):

@@ -22,12 +22,14 @@ from o16n.api.routes import (
     docs,
     files,
     login,
+    realtime,
     services,
     sessions,
     snapshots,
     status,
     workspace,
 )
+from o16n.api.shortcut import ConsumeShortcut
 from o16n.errors import InvalidInput, MethodNotAllowed, NotFound, O16nError
 
 
@@ -43,6 +45,7 @@ def operations() -> tuple[Operation, ...]:
         + snapshots.OPERATIONS
         + services.OPERATIONS
         + batch.OPERATIONS
+        + realtime.OPERATIONS
     )
     document = core_document(core, __version__)
     return core + docs.operations(lambda: document)
@@ -82,5 +85,6 @@ def build_asgi(
         exception_handlers={HTTPException: _routing_refusal},
     )
     app.router.redirect_slashes = False  # a redirect would turn "/services/x/" into a publish
+    app.add_middleware(ConsumeShortcut)  # inside the request middleware: ids, errors, log
     app.add_middleware(RequestContextMiddleware)
     return app

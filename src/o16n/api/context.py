@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from o16n.domain.accounts import Accounts
 from o16n.domain.authentication import Authenticator
 from o16n.domain.batches import Batches
+from o16n.domain.realtime import RealtimeServices
 from o16n.domain.services import Services
 from o16n.domain.sessions import Sessions
 from o16n.domain.snapshots import Snapshots
@@ -33,3 +34,4 @@ class ApiServices:
     services: Services
     limits: Limits
     batches: Batches
+    realtime: RealtimeServices

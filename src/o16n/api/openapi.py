@@ -79,6 +79,11 @@ def _parameters(operation: Operation, definitions: JsonObject) -> list[JsonObjec
         {"name": name, "in": "formData", "required": True, "type": "file"}
         for name in operation.form_files
     ]
+    parameters += [
+        {"name": p.name, "in": "formData", "required": p.required, "type": p.type}
+        | ({"description": p.description} if p.description else {})
+        for p in operation.form_fields
+    ]
     schema = _schema_or_ref(operation.body, definitions)
     if schema is not None:
         parameters.append(

@@ -12,6 +12,7 @@ from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
+from starlette.types import Scope
 
 from o16n.api.context import ApiServices
 from o16n.auth.authorizer import is_allowed
@@ -76,6 +77,7 @@ class Operation:
     response: Schema | None = None
     query: tuple[Param, ...] = field(default=())
     form_files: tuple[str, ...] = field(default=())
+    form_fields: tuple[Param, ...] = field(default=())
     consumes: str = "application/json"
     produces: str = "application/json"
     documented: bool = True
@@ -96,8 +98,7 @@ class Operation:
         return Route(self.path, endpoint, methods=[self.method], name=self.operation_id)
 
 
-def _bearer_token(request: Request) -> str:
-    header = request.headers.get("authorization", "")
+def _bearer_token(header: str) -> str:
     scheme, _, token = header.partition(" ")
     if scheme.lower() != "bearer" or not token.strip():
         raise Unauthenticated("missing bearer token: send Authorization: Bearer <access_token>")
@@ -109,11 +110,21 @@ async def _authorize(
 ) -> Principal | None:
     if action is None:
         return None
-    token = _bearer_token(request)
+    return await authorized(
+        request.scope, services, request.headers.get("authorization", ""), action
+    )
+
+
+async def authorized(
+    scope: Scope, services: ApiServices, authorization: str, action: Action
+) -> Principal:
+    """The caller named by the `authorization` header (a bearer token), allowed to `action`;
+    their name goes in the scope for the access log."""
+    token = _bearer_token(authorization)
     principal = services.authenticator.cached(token)
     if principal is None:
         principal = await run_in_threadpool(services.authenticator.authenticate, token)
-    request.scope["state"]["username"] = principal.username
+    scope["state"]["username"] = principal.username
     if not is_allowed(principal, action):
         raise Forbidden(f"user {principal.username!r} may not {action.value.replace('_', ' ')}")
     return principal

@@ -188,6 +188,8 @@ class WebService(WireModel):
     myPermissionOnService: str  # noqa: N815 - wire name
     sourceSessionId: str | None  # noqa: N815 - wire name (o16n lineage)
     revision: int
+    maxBatchSize: int | None = None  # noqa: N815 - o16n: realtime batching (rows per run)
+    maxBatchWaitMs: float | None = None  # noqa: N815 - o16n: realtime batching (wait, ms)
 
 
 class CreateOrUpdateServicePoolRequest(WireModel):

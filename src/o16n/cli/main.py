@@ -10,6 +10,7 @@ import click
 from o16n import __version__
 from o16n.cli.batch_commands import batch
 from o16n.cli.options import data_dir_options, settings_from
+from o16n.cli.realtime_commands import realtime
 from o16n.cli.remote import login, logout
 from o16n.cli.service_commands import call, services
 from o16n.cli.session_commands import sessions, snapshots
@@ -71,5 +72,5 @@ def upgrade(data_dir: Path | None, config_file: Path | None, revision: str) -> N
     click.echo(f"database schema: {before or 'empty'} -> {after}")
 
 
-for command in (users, login, logout, services, call, sessions, snapshots, batch):
+for command in (users, login, logout, services, call, sessions, snapshots, batch, realtime):
     main.add_command(command)

@@ -7,6 +7,7 @@ from typing import Unpack
 
 from o16n.client import calls
 from o16n.client.connection import Connection
+from o16n.client.realtime import onnx_model, realtime_form, submit_realtime
 from o16n.client.service import Service, ServiceInfo, list_services, lookup
 from o16n.client.session import Session, open_session
 from o16n.client.tokens import Credentials
@@ -68,6 +69,50 @@ class Client:
     def patch(self, name: str, version: str, **members: Unpack[calls.Members]) -> None:
         """Change the given members of a version; new objects and files lie over its own."""
         self._connection.run(calls.patch(name, version, calls.Definition(**members)))
+
+    def publish_realtime(
+        self,
+        name: str,
+        version: str | None = None,
+        *,
+        model: object,
+        n_features: int | None = None,
+        description: str | None = None,
+        operation_id: str | None = None,
+        max_batch_size: int | None = None,
+        max_batch_wait_ms: float | None = None,
+    ) -> str:
+        """Publish a realtime service from ONNX bytes or a fitted scikit-learn estimator (converted
+        with skl2onnx); its version. PATCH the same way with `patch_realtime`."""
+        form = realtime_form(
+            description=description,
+            operation_id=operation_id,
+            max_batch_size=max_batch_size,
+            max_batch_wait_ms=max_batch_wait_ms,
+        )
+        flow = submit_realtime("POST", name, version, onnx_model(model, n_features), form)
+        return self._connection.run(flow)
+
+    def patch_realtime(
+        self,
+        name: str,
+        version: str,
+        *,
+        model: object | None = None,
+        n_features: int | None = None,
+        description: str | None = None,
+        max_batch_size: int | None = None,
+        max_batch_wait_ms: float | None = None,
+    ) -> None:
+        """Change a realtime version: a new model, description or batching settings."""
+        form = realtime_form(
+            description=description,
+            operation_id=None,
+            max_batch_size=max_batch_size,
+            max_batch_wait_ms=max_batch_wait_ms,
+        )
+        content = None if model is None else onnx_model(model, n_features)
+        self._connection.run(submit_realtime("PATCH", name, version, content, form))
 
     def services(self, name: str | None = None) -> list[ServiceInfo]:
         """Every service version you may see, or the versions of `name` in publish order."""

@@ -48,9 +48,10 @@ class Connection:
         content: bytes | None = None,
         files: Mapping[str, tuple[str, bytes, str]] | None = None,
         headers: Mapping[str, str] | None = None,
+        data: Mapping[str, str] | None = None,
     ) -> httpx.Response:
-        """Send one authenticated request; a non-2xx answer raises its O16nError (no flow)."""
-        request = Request(method, path, json, content, files, dict(headers or {}))
+        """Send one authenticated request (`data`: form fields); non-2xx raises its O16nError."""
+        request = Request(method, path, json, content, files, dict(headers or {}), data=data)
         return self.run(exchange(request))
 
     def close(self) -> None:

@@ -34,6 +34,7 @@ class Request:
     files: Mapping[str, tuple[str, bytes, str]] | None = None
     headers: Mapping[str, str] = field(default_factory=dict)
     authenticated: bool = True
+    data: Mapping[str, str] | None = None
 
     def build(
         self, http: httpx.Client | httpx.AsyncClient, headers: Mapping[str, str]
@@ -45,6 +46,7 @@ class Request:
             json=self.json,
             content=self.content,
             files=self.files,
+            data=self.data,
             headers={**self.headers, **headers},
         )
 

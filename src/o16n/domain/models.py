@@ -184,8 +184,17 @@ class Parameter:
 
 
 @dataclass(frozen=True)
+class Batching:
+    """Adaptive batching of a realtime version: calls merged into one run, up to `max_rows`
+    rows, waiting at most `max_wait_ms` for more (0: only what queued meanwhile)."""
+
+    max_rows: int
+    max_wait_ms: float
+
+
+@dataclass(frozen=True)
 class ServiceVersion:
-    """One published version of a Python web service."""
+    """One published version of a web service (Python code, or a realtime ONNX model)."""
 
     name: str
     version: str
@@ -205,6 +214,7 @@ class ServiceVersion:
     created_at: datetime
     updated_at: datetime
     source_session_id: str | None
+    batching: Batching | None = None  # realtime versions only (their model is blob_ids[0])
 
 
 @dataclass(frozen=True)
@@ -217,6 +227,15 @@ class ConsumeResult:
     outputs: dict[str, JsonValue]
     output_files: dict[str, bytes | None]
     changed_files: list[str]
+
+
+@dataclass(frozen=True)
+class ScoringCounts:
+    """Realtime scoring on this node: models loaded, calls answered, model runs made."""
+
+    models: int
+    calls: int
+    runs: int
 
 
 @dataclass(frozen=True)

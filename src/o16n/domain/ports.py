@@ -20,6 +20,7 @@ from o16n.domain.models import (
     RecordResult,
     RefreshToken,
     Role,
+    ScoringCounts,
     ServiceCapacity,
     ServiceVersion,
     Snapshot,
@@ -355,3 +356,22 @@ class ServiceRuntime(Protocol):
 
     async def drop(self, name: str, version: str) -> None:
         """Drain and stop every interpreter of a version (after patch or delete)."""
+
+
+class ModelScorer(Protocol):
+    """Scores realtime versions: ONNX models run in this process, calls adaptively batched.
+
+    Loaded models are cached per (name, version, revision); a patch bumps the revision.
+    """
+
+    def check(self, model: bytes) -> None:
+        """Refuse (InvalidInput, field `model`) bytes that are not a loadable model."""
+
+    async def score(self, service: ServiceVersion, data: JsonValue) -> dict[str, JsonValue]:
+        """The output columns for the rows of `data` (a column-wise data.frame or row list)."""
+
+    def drop(self, name: str, version: str) -> None:
+        """Forget a version's loaded model (after patch or delete)."""
+
+    def counts(self) -> ScoringCounts:
+        """Models loaded, calls answered and runs made so far."""

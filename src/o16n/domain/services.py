@@ -17,10 +17,11 @@ from o16n.domain.models import (
     ServiceVersion,
 )
 from o16n.domain.names import file_name
-from o16n.domain.ports import MetadataStore, ServiceRuntime
+from o16n.domain.ports import MetadataStore, ModelScorer, ServiceRuntime
+from o16n.domain.scoring import REALTIME, score
 from o16n.domain.sessions import runtime_type_of
 from o16n.domain.snapshots import Snapshots
-from o16n.errors import Forbidden, InvalidInput, ServiceNotFound
+from o16n.errors import Forbidden, InvalidInput, ServiceNotFound, WrongServiceKind
 from o16n.ids import new_guid, now
 
 _NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$")
@@ -61,7 +62,8 @@ def checked_name(text: str, field: str) -> str:
     return text
 
 
-def _checked_operation_id(text: str | None) -> str | None:
+def checked_operation_id(text: str | None) -> str | None:
+    """An operationId alias: an identifier, or None."""
     if text is not None and not _OPERATION_ID.match(text):
         raise InvalidInput(f"operationId {text!r} must be an identifier", field="operationId")
     return text
@@ -90,10 +92,12 @@ class Services:
         snapshots: Snapshots,
         runtime: ServiceRuntime,
         cache_seconds: float,
+        scorer: ModelScorer,
     ) -> None:
         self._store = store
         self._snapshots = snapshots
         self._runtime = runtime
+        self._scorer = scorer
         self._cache_seconds = cache_seconds
         self._cache: dict[tuple[str, str], tuple[float, ServiceVersion]] = {}
 
@@ -119,7 +123,7 @@ class Services:
             code=request.code,
             init_code=request.init_code,
             description=request.description,
-            operation_id=_checked_operation_id(request.operation_id),
+            operation_id=checked_operation_id(request.operation_id),
             inputs=parameters.definitions(request.inputs or (), "inputParameterDefinitions"),
             outputs=parameters.definitions(request.outputs or (), "outputParameterDefinitions"),
             output_file_names=_file_names(request.output_file_names or ()),
@@ -134,12 +138,16 @@ class Services:
         )
         with self._snapshots.referencing():
             service = self._with_snapshot(user, service, request.snapshot_id, overlay=False)
-            with self._store.unit_of_work() as uow:
-                others = {v.publisher_id for v in uow.services.versions(name)} - {user.user_id}
-                if others and not rights.manage_any:
-                    raise Forbidden(f"service {name!r} belongs to another user", field="name")
-                uow.services.add(service)
+            self.add(user, rights, service)
         return service
+
+    def add(self, user: Principal, rights: Rights, service: ServiceVersion) -> None:
+        """Store a new version; 403 when another user publishes under that name."""
+        with self._store.unit_of_work() as uow:
+            others = {v.publisher_id for v in uow.services.versions(service.name)}
+            if others - {user.user_id} and not rights.manage_any:
+                raise Forbidden(f"service {service.name!r} belongs to another user", field="name")
+            uow.services.add(service)
 
     def _with_snapshot(
         self, user: Principal, service: ServiceVersion, snapshot_id: str | None, *, overlay: bool
@@ -182,11 +190,20 @@ class Services:
         self._cache[(name, version)] = (time.monotonic() + self._cache_seconds, service)
         return service
 
+    def cached_runtime_type(self, name: str, version: str) -> str | None:
+        """The runtime type of a version the consume cache holds; None when it holds none."""
+        entry = self._cache.get((name, version))
+        return entry[1].runtime_type if entry is not None else None
+
     def patch(
         self, user: Principal, rights: Rights, name: str, version: str, request: PublishRequest
     ) -> ServiceVersion:
         """Change the given members of a version; a new snapshot is laid over the stored one."""
         current = self._owned(user, rights, name, version)
+        if current.runtime_type == REALTIME:
+            raise WrongServiceKind(
+                f"{name}/{version} is a realtime service: PATCH /realtime-services/{name}/{version}"
+            )
         if request.code is not None and not request.code:
             raise InvalidInput("code must not be empty", field="code")
         inputs, outputs = request.inputs, request.outputs
@@ -195,7 +212,7 @@ class Services:
             code=_given(request.code, current.code),
             init_code=_given(request.init_code, current.init_code),
             description=_given(request.description, current.description),
-            operation_id=_checked_operation_id(_given(request.operation_id, current.operation_id)),
+            operation_id=checked_operation_id(_given(request.operation_id, current.operation_id)),
             inputs=current.inputs
             if inputs is None
             else parameters.definitions(inputs, "inputParameterDefinitions"),
@@ -211,15 +228,21 @@ class Services:
         )
         with self._snapshots.referencing():
             patched = self._with_snapshot(user, patched, request.snapshot_id, overlay=True)
-            with self._store.unit_of_work() as uow:
-                uow.services.replace(patched)
-        self._cache.pop((name, version), None)
+            self.save(patched)
         return patched
+
+    def save(self, service: ServiceVersion) -> None:
+        """Store a changed version and forget what was cached or loaded for it."""
+        with self._store.unit_of_work() as uow:
+            uow.services.replace(service)
+        self._cache.pop((service.name, service.version), None)
+        self._scorer.drop(service.name, service.version)
 
     async def after_delete(self, name: str, version: str) -> None:
         """Drain and stop a deleted version's interpreters (a patch needs nothing: the
         runtime replaces interpreters prepared for an older revision on the next call)."""
         await self._runtime.drop(name, version)
+        self._scorer.drop(name, version)
 
     def delete(self, user: Principal, rights: Rights, name: str, version: str) -> None:
         """Delete a version; its content goes when nothing else refers to it."""
@@ -228,6 +251,10 @@ class Services:
             uow.services.remove(name, version)
         self._cache.pop((name, version), None)
         self._snapshots.release(current.blob_ids)
+
+    def owned(self, user: Principal, rights: Rights, name: str, version: str) -> ServiceVersion:
+        """A version the caller may change (its publisher or an Owner); Forbidden otherwise."""
+        return self._owned(user, rights, name, version)
 
     def _owned(self, user: Principal, rights: Rights, name: str, version: str) -> ServiceVersion:
         service = self.get(name, version)
@@ -246,6 +273,8 @@ class Services:
     async def consume(self, name: str, version: str, body: object) -> ConsumeResult:
         """Call a version with a request body of inputs."""
         service = self.cached(name, version)
+        if service.runtime_type == REALTIME:
+            return await score(self._scorer, service, body)
         checked: dict[str, JsonValue] = parameters.inputs(service.inputs, body)
         return await self._runtime.consume(service, checked)
 
@@ -255,7 +284,10 @@ class Services:
         """Create or resize a version's dedicated pool (publisher or Owner)."""
         if not 0 <= size.initial <= size.maximum:
             raise InvalidInput("need 0 <= InitialPoolSize <= MaxPoolSize", field="InitialPoolSize")
-        await self._runtime.set_pool(self._owned(user, rights, name, version), size)
+        service = self._owned(user, rights, name, version)
+        if service.runtime_type == REALTIME:
+            raise WrongServiceKind(f"{name}/{version} is realtime: it is scored in the web process")
+        await self._runtime.set_pool(service, size)
 
     def pool_state(self, name: str, version: str) -> PoolState:
         """The version's dedicated pool."""

@@ -103,6 +103,10 @@ class Snapshots:
         with self._store.unit_of_work() as uow:
             return uow.snapshots.blob_in_use(blob_id)
 
+    def keep(self, content: bytes) -> str:
+        """Store `content` for a service (its model) before the row that refers to it."""
+        return self._blobs.put(content)
+
     def content_of(self, blob_id: str) -> bytes:
         """The stored content of a snapshot or service blob (for the runtime)."""
         return self._blobs.get(blob_id)

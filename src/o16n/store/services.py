@@ -7,7 +7,7 @@ from collections.abc import Sequence
 from sqlalchemy import Connection, Row, delete, insert, select, update
 from sqlalchemy.exc import IntegrityError
 
-from o16n.domain.models import Parameter, ParameterType, ServiceVersion
+from o16n.domain.models import Batching, Parameter, ParameterType, ServiceVersion
 from o16n.errors import ServiceExists
 from o16n.ids import UserId
 from o16n.store.tables import service_blobs, services
@@ -40,7 +40,15 @@ def _values(service: ServiceVersion) -> dict[str, object]:
         "created_at": service.created_at,
         "updated_at": service.updated_at,
         "source_session_id": service.source_session_id,
+        "max_batch_size": service.batching.max_rows if service.batching else None,
+        "max_batch_wait_ms": service.batching.max_wait_ms if service.batching else None,
     }
+
+
+def _batching(rows: int | None, wait_ms: float | None) -> Batching | None:
+    if rows is None or wait_ms is None:
+        return None
+    return Batching(max_rows=rows, max_wait_ms=wait_ms)
 
 
 class SqlServices:
@@ -76,6 +84,7 @@ class SqlServices:
             created_at=mapping["created_at"],
             updated_at=mapping["updated_at"],
             source_session_id=mapping["source_session_id"],
+            batching=_batching(mapping["max_batch_size"], mapping["max_batch_wait_ms"]),
         )
 
     def _id_of(self, name: str, version: str) -> int | None:

@@ -10,6 +10,7 @@ from sqlalchemy import (
     Column,
     DateTime,
     Dialect,
+    Float,
     ForeignKey,
     Index,
     Integer,
@@ -134,6 +135,8 @@ services = Table(
     Column("created_at", UtcDateTime(), nullable=False),
     Column("updated_at", UtcDateTime(), nullable=False),
     Column("source_session_id", String(36), nullable=True),
+    Column("max_batch_size", Integer, nullable=True),
+    Column("max_batch_wait_ms", Float, nullable=True),
     UniqueConstraint("name", "version", name="uq_services_name_version"),
 )
 

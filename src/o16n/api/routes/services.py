@@ -73,7 +73,7 @@ def _wire(call: Call, rights: Rights, service: ServiceVersion) -> dict[str, obje
         snapshotId=service.snapshot_id,
         runtimeType=service.runtime_type,
         initCode=service.init_code if visible else None,
-        code=service.code if visible else None,
+        code=service.code if visible and service.code else None,
         description=service.description,
         operationId=service.operation_id,
         inputParameterDefinitions=[
@@ -86,6 +86,8 @@ def _wire(call: Call, rights: Rights, service: ServiceVersion) -> dict[str, obje
         myPermissionOnService="read/write" if writable else "read only",
         sourceSessionId=service.source_session_id,
         revision=service.revision,
+        maxBatchSize=service.batching.max_rows if service.batching else None,
+        maxBatchWaitMs=service.batching.max_wait_ms if service.batching else None,
     ).model_dump()
 
 

@@ -1,0 +1,140 @@
+"""Realtime services: publish and patch versions that hold an ONNX model (reference §10)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, replace
+
+from o16n.domain.models import Batching, Principal, ServiceVersion
+from o16n.domain.ports import ModelScorer
+from o16n.domain.scoring import INPUTS, OUTPUTS, REALTIME
+from o16n.domain.services import Rights, Services, checked_name, checked_operation_id
+from o16n.domain.snapshots import Snapshots
+from o16n.errors import InvalidInput, O16nError, WrongServiceKind
+from o16n.ids import new_guid, now
+
+DEFAULT_BATCHING = Batching(max_rows=64, max_wait_ms=0.0)
+MAX_BATCH_ROWS = 100_000
+MAX_WAIT_MS = 1000.0
+
+
+@dataclass(frozen=True)
+class RealtimeRequest:
+    """What a realtime publish or patch asks for; None means "not given"."""
+
+    model: bytes | None = None
+    description: str | None = None
+    operation_id: str | None = None
+    max_batch_size: int | None = None
+    max_batch_wait_ms: float | None = None
+
+
+def _batching(request: RealtimeRequest, current: Batching) -> Batching:
+    rows = current.max_rows if request.max_batch_size is None else request.max_batch_size
+    wait = current.max_wait_ms if request.max_batch_wait_ms is None else request.max_batch_wait_ms
+    if not 1 <= rows <= MAX_BATCH_ROWS:
+        raise InvalidInput(f"must be 1 to {MAX_BATCH_ROWS} rows (1: off)", field="maxBatchSize")
+    if not 0 <= wait <= MAX_WAIT_MS:
+        raise InvalidInput(f"must be 0 to {MAX_WAIT_MS:g} ms", field="maxBatchWaitMs")
+    return Batching(max_rows=rows, max_wait_ms=wait)
+
+
+class RealtimeServices:
+    """Publish and patch realtime versions; listing, consuming and deleting are Services'."""
+
+    def __init__(self, services: Services, snapshots: Snapshots, scorer: ModelScorer) -> None:
+        self._services = services
+        self._snapshots = snapshots
+        self._scorer = scorer
+
+    def publish(
+        self,
+        user: Principal,
+        rights: Rights,
+        name: str,
+        version: str | None,
+        request: RealtimeRequest,
+    ) -> ServiceVersion:
+        """Publish a new version holding `request.model` (a GUID version when None)."""
+        checked_name(name, "name")
+        version = checked_name(version, "version") if version is not None else new_guid()
+        if request.model is None:
+            raise InvalidInput("model is required (a file part)", field="model")
+        batching = _batching(request, DEFAULT_BATCHING)
+        operation_id = checked_operation_id(request.operation_id)
+        self._scorer.check(request.model)
+        with self._snapshots.referencing():
+            blob_id = self._snapshots.keep(request.model)
+            service = _new_version(user, name, version, request.description, blob_id)
+            service = replace(service, operation_id=operation_id, batching=batching)
+            try:
+                self._services.add(user, rights, service)
+            except O16nError:
+                self._snapshots.release((blob_id,))
+                raise
+        return service
+
+    def patch(
+        self, user: Principal, rights: Rights, name: str, version: str, request: RealtimeRequest
+    ) -> ServiceVersion:
+        """Change the given members; a new model replaces the stored one (freed when unused)."""
+        current = self._services.owned(user, rights, name, version)
+        if current.runtime_type != REALTIME or current.batching is None:
+            raise WrongServiceKind(
+                f"{name}/{version} is a {current.runtime_type} service: "
+                f"PATCH /services/{name}/{version}"
+            )
+        _batching(request, current.batching)  # a bad setting fails before the model is stored
+        if request.model is not None:
+            self._scorer.check(request.model)
+        with self._snapshots.referencing():
+            blob_ids = current.blob_ids
+            if request.model is not None:
+                blob_ids = (self._snapshots.keep(request.model),)
+            patched = self._patched(current, request, blob_ids)
+            self._services.save(patched)
+        if blob_ids != current.blob_ids:
+            self._snapshots.release(current.blob_ids)
+        return patched
+
+    def _patched(
+        self, current: ServiceVersion, request: RealtimeRequest, blob_ids: tuple[str, ...]
+    ) -> ServiceVersion:
+        assert current.batching is not None
+        operation_id = checked_operation_id(request.operation_id)
+        return replace(
+            current,
+            description=current.description if request.description is None else request.description,
+            operation_id=current.operation_id if operation_id is None else operation_id,
+            batching=_batching(request, current.batching),
+            blob_ids=blob_ids,
+            revision=current.revision + 1,
+            updated_at=now(),
+        )
+
+
+def _new_version(
+    user: Principal, name: str, version: str, description: str | None, blob_id: str
+) -> ServiceVersion:
+    """Revision 1 of a realtime version holding the model blob `blob_id`."""
+    moment = now()
+    return ServiceVersion(
+        name=name,
+        version=version,
+        revision=1,
+        code="",
+        init_code=None,
+        description=description,
+        operation_id=None,
+        inputs=INPUTS,
+        outputs=OUTPUTS,
+        output_file_names=(),
+        runtime_type=REALTIME,
+        snapshot_id=None,
+        blob_ids=(blob_id,),
+        publisher_id=user.user_id,
+        publisher_name=user.username,
+        created_at=moment,
+        updated_at=moment,
+        source_session_id=None,
+        batching=DEFAULT_BATCHING,
+    )

@@ -1,0 +1,1 @@
+"""Realtime scoring: ONNX models run inside the web process, with adaptive batching."""

@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-import json
 import logging
 import time
 import uuid
 
+import orjson
 from starlette.responses import Response
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
@@ -80,4 +80,4 @@ class RequestContextMiddleware:
             "ms": round((time.perf_counter() - started) * 1000, 3),
             "user": scope["state"].get("username"),
         }
-        _access_log.info(json.dumps(record))
+        _access_log.info(orjson.dumps(record).decode())

@@ -1,7 +1,8 @@
-"""A lean path for consuming realtime services: the hot path without Starlette's routing.
+"""A lean path for consuming services (Python and realtime): the hot path without Starlette's
+routing.
 
 It sits inside the request middleware (which still gives the request id, the JSON error shape
-and the access log) and answers `POST /api/{name}/{version}` of realtime versions itself,
+and the access log) and answers `POST /api/{name}/{version}` itself,
 with the same token check, body limits and wire format as the routed operation. It looks
 only in the consume cache (no database before the token check): the first call of a version
 goes through the router, which fills the cache. Every other request goes on to the router.
@@ -18,7 +19,6 @@ from o16n.api.context import ApiServices
 from o16n.api.operation import authorized
 from o16n.api.routes.consume import result_body
 from o16n.auth.roles import Action
-from o16n.domain.scoring import REALTIME
 from o16n.errors import InvalidInput, PayloadTooLarge, UnsupportedMediaType
 
 _CONSUME = re.compile(r"^/api/([^/]+)/([^/]+)$")
@@ -55,13 +55,13 @@ async def _body(receive: Receive, headers: dict[bytes, bytes], limit: int) -> ob
 
 
 class ConsumeShortcut:
-    """Pure ASGI: realtime consumption answered here, everything else passed on."""
+    """Pure ASGI: consumption of a cached version answered here, everything else passed on."""
 
     def __init__(self, app: ASGIApp) -> None:
         self._app = app
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        """Answer a realtime call, or hand the request to the router."""
+        """Answer a call of a cached version, or hand the request to the router."""
         post = scope["type"] == "http" and scope["method"] == "POST"
         found = _CONSUME.match(scope["path"]) if post else None
         services: ApiServices | None = getattr(scope["app"].state, "services", None)
@@ -69,7 +69,7 @@ class ConsumeShortcut:
             await self._app(scope, receive, send)
             return
         name, version = found.groups()
-        if services.services.cached_runtime_type(name, version) != REALTIME:
+        if services.services.cached_runtime_type(name, version) is None:
             await self._app(scope, receive, send)  # also a first call, which fills the cache
             return
         headers = _headers(scope)

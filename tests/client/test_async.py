@@ -10,7 +10,14 @@ from typing import Any
 
 import pytest
 
-from o16n.client import AsyncClient, AsyncService, AsyncSession, ExecuteResult, ServiceResult
+from o16n.client import (
+    AsyncBatch,
+    AsyncClient,
+    AsyncService,
+    AsyncSession,
+    ExecuteResult,
+    ServiceResult,
+)
 from o16n.errors import (
     Forbidden,
     InvalidCredentials,
@@ -202,3 +209,27 @@ def test_a_given_token_is_used_as_is(server: Server) -> None:
             assert client.access_token == token
 
     run(scenario)
+
+
+def test_a_batch_from_the_async_client(server: Server, new_name: Callable[[str], str]) -> None:
+    async def scenario() -> None:
+        async with AsyncClient(server.url, username="admin", password=ADMIN_PASSWORD) as client:
+            name = new_name("AsyncBatch")
+            await client.publish(
+                name, "v1", code="y = x * 2", inputs={"x": "integer"}, outputs={"y": "integer"}
+            )
+            service = await client.service(name, "v1")
+            batch = await service.batch([{"x": x} for x in range(5)], parallel_count=2)
+            assert isinstance(batch, AsyncBatch)
+            status = await batch.wait(timeout=60)
+            assert (status.state, status.completed, status.total) == ("Complete", 5, 5)
+            assert [r.outputs["y"] for r in await batch.results() if r is not None] == [
+                0, 2, 4, 6, 8
+            ]  # fmt: skip
+            assert list((await batch.frame())["y"]) == [0, 2, 4, 6, 8]
+            assert batch.id in [listed.id for listed in await service.batches()]
+            await batch.cancel()
+            with pytest.raises(NotFound):
+                await service.batch_execution(batch.id).status()
+
+    asyncio.run(scenario())

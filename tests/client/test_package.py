@@ -11,6 +11,7 @@ import o16n.client
 
 def test_public_api_is_exact() -> None:
     assert o16n.client.__all__ == [
+        "AsyncBatch",
         "AsyncClient",
         "AsyncService",
         "AsyncSession",

@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
-from collections.abc import Awaitable
+from collections.abc import Awaitable, Mapping, Sequence
 
+from o16n.client.batch import AsyncBatch, BatchCalls
 from o16n.client.connection import AsyncConnection
 from o16n.client.service import ServiceCalls, ServiceInfo, ServiceResult
 from o16n.client.signature import Operation, attach, operation
@@ -32,6 +33,24 @@ class AsyncService:
     async def __call__(self, **inputs: object) -> ServiceResult:
         """The same as `consume`."""
         return await self.consume(**inputs)
+
+    async def batch(
+        self, records: Sequence[Mapping[str, object]], parallel_count: int = 10
+    ) -> AsyncBatch:
+        """Start one call per record in the background (a batch execution)."""
+        path = self._calls.path
+        execution = await self._connection.run(BatchCalls.start(path, records, parallel_count))
+        return AsyncBatch(self._connection, BatchCalls(path, execution))
+
+    async def batches(self) -> list[AsyncBatch]:
+        """Your batch executions of this version (an Owner's: everybody's), oldest first."""
+        path = self._calls.path
+        ids = await self._connection.run(BatchCalls.listed(path))
+        return [AsyncBatch(self._connection, BatchCalls(path, execution)) for execution in ids]
+
+    def batch_execution(self, execution_id: str) -> AsyncBatch:
+        """An existing batch execution of this version, by id."""
+        return AsyncBatch(self._connection, BatchCalls(self._calls.path, execution_id))
 
     async def swagger(self) -> dict[str, object]:
         """The version's Swagger 2.0 document."""

@@ -1,21 +1,25 @@
 """Batch executions of a web service: one call per record, run by the server in the background.
 
 Reached through a service: `client.service("Iris").batch(records, parallel_count=10)` starts
-one and returns its `Batch`; `wait()` polls (with a bounded backoff, optionally drawing a rich
-progress bar), `results()` gives one ServiceResult per record in input order and `frame()`
-their outputs as a pandas DataFrame.
+one and returns its `Batch` (`AsyncBatch` from an AsyncService); `wait()` polls (with a bounded
+backoff, optionally drawing a rich progress bar), `results()` gives one ServiceResult per record
+in input order and `frame()` their outputs as a pandas DataFrame. The requests are flows
+(`BatchCalls`) that both variants run.
 """
 
 from __future__ import annotations
 
+import asyncio
 import time
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 from urllib.parse import quote
 
-from o16n.client.connection import Connection
+from o16n.client.connection import AsyncConnection, Connection
+from o16n.client.request import Flow, Request, json_list
 from o16n.client.service import ServiceResult, service_result
 
 FINISHED = frozenset({"Complete", "Failed"})
@@ -52,103 +56,185 @@ def _status(body: object) -> BatchStatus:
     )
 
 
-class Batch:
-    """One batch execution of a service version."""
+@dataclass(frozen=True)
+class BatchCalls:
+    """The requests on one execution of the version at `service_path`, as flows (no I/O)."""
 
-    def __init__(self, connection: Connection, service_path: str, execution_id: str) -> None:
-        """Refer to execution `execution_id` of the version at `service_path` (/api/NAME/V)."""
-        self._connection = connection
-        self._base = f"{service_path}/batch"
-        self.id = execution_id
+    service_path: str
+    id: str
 
-    @classmethod
+    @staticmethod
     def start(
-        cls,
-        connection: Connection,
-        service_path: str,
-        records: Sequence[Mapping[str, object]],
-        parallel_count: int,
-    ) -> Batch:
-        """Post the records and return the started execution."""
-        response = connection.request(
-            "POST",
-            f"{service_path}/batch?parallelCount={parallel_count}",
-            json=[dict(record) for record in records],
-        )
-        return cls(connection, service_path, str(response.json()["batchExecutionId"]))
+        service_path: str, records: Sequence[Mapping[str, object]], parallel_count: int
+    ) -> Flow[str]:
+        """Post the records; the new execution's id."""
+        path = f"{service_path}/batch?parallelCount={parallel_count}"
+        response = yield Request("POST", path, json=[dict(record) for record in records])
+        return str(response.json()["batchExecutionId"])
 
-    @classmethod
-    def listed(cls, connection: Connection, service_path: str) -> list[Batch]:
-        """The caller's executions of the version."""
-        ids = connection.request("GET", f"{service_path}/batch").json()
-        return [cls(connection, service_path, str(execution_id)) for execution_id in ids]
+    @staticmethod
+    def listed(service_path: str) -> Flow[list[str]]:
+        """The ids of the caller's executions of the version."""
+        return [str(item) for item in json_list((yield Request("GET", f"{service_path}/batch")))]
 
     def _path(self, *parts: object) -> str:
         segments = [quote(str(part), safe="") for part in (self.id, *parts)]
-        return "/".join([self._base, *segments])
+        return "/".join([f"{self.service_path}/batch", *segments])
+
+    def status(self, partial: bool) -> Flow[BatchStatus]:
+        """State, counts and (with `partial`, or once finished) the results so far."""
+        query = "true" if partial else "false"
+        return _status((yield Request("GET", f"{self._path()}?showPartialResult={query}")).json())
+
+    def files(self, index: int) -> Flow[list[str]]:
+        """Names of the files record `index` produced."""
+        return [str(name) for name in json_list((yield Request("GET", self._path(index, "files"))))]
+
+    def download(self, index: int, file_name: str) -> Flow[bytes]:
+        """The content of one file of record `index`."""
+        return (yield Request("GET", self._path(index, "files", file_name))).content
+
+    def cancel(self) -> Flow[None]:
+        """Stop the execution and delete it."""
+        yield Request("DELETE", self._path())
+
+
+class _Polls:
+    """Pauses between polls: a bounded backoff, and TimeoutError past the deadline."""
+
+    def __init__(self, execution_id: str, timeout: float | None) -> None:
+        self._id = execution_id
+        self._deadline = None if timeout is None else time.monotonic() + timeout
+        self._pause = _FIRST_POLL
+
+    def pause(self, status: BatchStatus) -> float:
+        """How long to sleep before the next poll."""
+        pause, self._pause = self._pause, min(self._pause * 1.5, _LONGEST_POLL)
+        if self._deadline is not None and time.monotonic() + pause > self._deadline:
+            raise TimeoutError(f"batch {self._id} is still {status.state}")
+        return pause
+
+
+@contextmanager
+def _progress(execution_id: str, shown: bool) -> Iterator[Callable[[BatchStatus], object]]:
+    """A report function for each poll: a rich progress bar on stderr, or nothing."""
+    if not shown:
+        yield lambda _: None
+        return
+    from rich.console import Console
+    from rich.progress import Progress
+
+    with Progress(console=Console(stderr=True)) as bar:
+        task = bar.add_task(f"batch {execution_id[:8]}", total=None)
+        yield lambda s: bar.update(task, completed=s.completed, total=s.total)
+
+
+def frame_of(results: list[ServiceResult | None]) -> Any:
+    """A pandas DataFrame of the outputParameters: one row per record, in input order (empty
+    for records not done yet), one column per output (pandas is imported here)."""
+    import pandas
+
+    return pandas.DataFrame([result.outputs if result is not None else {} for result in results])
+
+
+class Batch:
+    """One batch execution of a service version."""
+
+    def __init__(self, connection: Connection, calls: BatchCalls) -> None:
+        """Refer to the execution `calls` names."""
+        self._connection = connection
+        self._calls = calls
+        self.id = calls.id
 
     def status(self, *, partial: bool = True) -> BatchStatus:
         """State, counts and (with `partial`, or once finished) the results so far."""
-        query = "true" if partial else "false"
-        return _status(
-            self._connection.request("GET", f"{self._path()}?showPartialResult={query}").json()
-        )
+        return self._connection.run(self._calls.status(partial))
 
     def wait(self, *, progress: bool = False, timeout: float | None = None) -> BatchStatus:
         """Poll until the execution finished (TimeoutError after `timeout` seconds); with
         `progress`, a progress bar on standard error."""
-        deadline = None if timeout is None else time.monotonic() + timeout
-        if not progress:
-            return self._poll(deadline, lambda _: None)
-        from rich.console import Console
-        from rich.progress import Progress
-
-        with Progress(console=Console(stderr=True)) as bar:
-            task = bar.add_task(f"batch {self.id[:8]}", total=None)
-            return self._poll(
-                deadline, lambda s: bar.update(task, completed=s.completed, total=s.total)
-            )
-
-    def _poll(self, deadline: float | None, report: Callable[[BatchStatus], object]) -> BatchStatus:
-        pause = _FIRST_POLL
-        while True:
-            status = self.status(partial=False)
+        polls = _Polls(self.id, timeout)
+        with _progress(self.id, progress) as report:
+            while not (status := self.status(partial=False)).finished:
+                report(status)
+                time.sleep(polls.pause(status))
             report(status)
-            if status.finished:
-                return self.status()
-            if deadline is not None and time.monotonic() + pause > deadline:
-                raise TimeoutError(f"batch {self.id} is still {status.state}")
-            time.sleep(pause)
-            pause = min(pause * 1.5, _LONGEST_POLL)
+        return self.status()
 
     def results(self) -> list[ServiceResult | None]:
         """One ServiceResult per record in input order (None: not done yet)."""
         return self.status().results
 
     def frame(self) -> Any:
-        """A pandas DataFrame of the outputParameters: one row per record, in input order
-        (empty for records not done yet), one column per output (pandas is imported here)."""
-        import pandas
-
-        rows = [result.outputs if result is not None else {} for result in self.results()]
-        return pandas.DataFrame(rows)
+        """The outputs as a pandas DataFrame, one row per record (see `frame_of`)."""
+        return frame_of(self.results())
 
     def files(self, index: int) -> list[str]:
         """Names of the files record `index` (0-based) produced."""
-        names = self._connection.request("GET", self._path(index, "files")).json()
-        return [str(name) for name in names]
+        return self._connection.run(self._calls.files(index))
 
     def download(self, index: int, file_name: str, to: Path | None = None) -> bytes:
         """The content of one file of record `index`; written to `to` as well when given."""
-        content = self._connection.request("GET", self._path(index, "files", file_name)).content
+        content = self._connection.run(self._calls.download(index, file_name))
         if to is not None:
             Path(to).write_bytes(content)
         return content
 
     def cancel(self) -> None:
         """Stop the execution (records not started never run) and delete it."""
-        self._connection.request("DELETE", self._path())
+        self._connection.run(self._calls.cancel())
 
     def __repr__(self) -> str:
         """`Batch('execution id')`."""
         return f"Batch({self.id!r})"
+
+
+class AsyncBatch:
+    """One batch execution of a service version, for asyncio: Batch's methods, awaited."""
+
+    def __init__(self, connection: AsyncConnection, calls: BatchCalls) -> None:
+        """Refer to the execution `calls` names."""
+        self._connection = connection
+        self._calls = calls
+        self.id = calls.id
+
+    async def status(self, *, partial: bool = True) -> BatchStatus:
+        """State, counts and (with `partial`, or once finished) the results so far."""
+        return await self._connection.run(self._calls.status(partial))
+
+    async def wait(self, *, progress: bool = False, timeout: float | None = None) -> BatchStatus:
+        """Poll until the execution finished (TimeoutError after `timeout` seconds)."""
+        polls = _Polls(self.id, timeout)
+        with _progress(self.id, progress) as report:
+            while not (status := await self.status(partial=False)).finished:
+                report(status)
+                await asyncio.sleep(polls.pause(status))
+            report(status)
+        return await self.status()
+
+    async def results(self) -> list[ServiceResult | None]:
+        """One ServiceResult per record in input order (None: not done yet)."""
+        return (await self.status()).results
+
+    async def frame(self) -> Any:
+        """The outputs as a pandas DataFrame, one row per record (see `frame_of`)."""
+        return frame_of(await self.results())
+
+    async def files(self, index: int) -> list[str]:
+        """Names of the files record `index` (0-based) produced."""
+        return await self._connection.run(self._calls.files(index))
+
+    async def download(self, index: int, file_name: str, to: Path | None = None) -> bytes:
+        """The content of one file of record `index`; written to `to` as well when given."""
+        content = await self._connection.run(self._calls.download(index, file_name))
+        if to is not None:
+            Path(to).write_bytes(content)
+        return content
+
+    async def cancel(self) -> None:
+        """Stop the execution (records not started never run) and delete it."""
+        await self._connection.run(self._calls.cancel())
+
+    def __repr__(self) -> str:
+        """`AsyncBatch('execution id')`."""
+        return f"AsyncBatch({self.id!r})"

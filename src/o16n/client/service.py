@@ -167,21 +167,25 @@ class Service:
 
     def batch(self, records: Sequence[Mapping[str, object]], parallel_count: int = 10) -> Batch:
         """Start one call per record in the background (a batch execution)."""
-        from o16n.client.batch import Batch
+        from o16n.client.batch import Batch, BatchCalls
 
-        return Batch.start(self._connection, self._calls.path, records, parallel_count)
+        path = self._calls.path
+        execution = self._connection.run(BatchCalls.start(path, records, parallel_count))
+        return Batch(self._connection, BatchCalls(path, execution))
 
     def batches(self) -> list[Batch]:
         """Your batch executions of this version (an Owner's: everybody's), oldest first."""
-        from o16n.client.batch import Batch
+        from o16n.client.batch import Batch, BatchCalls
 
-        return Batch.listed(self._connection, self._calls.path)
+        path = self._calls.path
+        ids = self._connection.run(BatchCalls.listed(path))
+        return [Batch(self._connection, BatchCalls(path, execution)) for execution in ids]
 
     def batch_execution(self, execution_id: str) -> Batch:
         """An existing batch execution of this version, by id."""
-        from o16n.client.batch import Batch
+        from o16n.client.batch import Batch, BatchCalls
 
-        return Batch(self._connection, self._calls.path, execution_id)
+        return Batch(self._connection, BatchCalls(self._calls.path, execution_id))
 
     def swagger(self) -> dict[str, object]:
         """The version's Swagger 2.0 document."""

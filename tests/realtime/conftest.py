@@ -1,4 +1,4 @@
-"""Realtime tests: the iris SVC as ONNX, and unique service names cleaned up afterwards."""
+"""Realtime tests: the iris SVC as ONNX (unique service names come from tests/conftest.py)."""
 
 from __future__ import annotations
 
@@ -8,9 +8,8 @@ import pytest
 from sklearn import datasets, svm
 
 from o16n.client.realtime import onnx_model
-from tests.services.conftest import new_name
 
-__all__ = ["Iris", "iris", "new_name"]
+__all__ = ["Iris", "iris"]
 
 
 class Iris:

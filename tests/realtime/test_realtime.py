@@ -69,7 +69,7 @@ def test_realtime_versions_are_listed_as_services(
         assert generated.status_code == 201, generated.text
         version = generated.json()
         (info,) = client.get(f"/services/{name}/{version}").json()
-        assert info["runtimeType"] == "Realtime"
+        assert (info["runtimeType"], info["serviceType"]) == ("Realtime", "Realtime")
         assert info["code"] is None and info["initCode"] is None
         assert info["snapshotId"] is None
         assert info["operationId"] == "predictIris"
@@ -167,6 +167,10 @@ def test_kinds_are_not_mixed(
             f"/services/{name}/py", json={"code": "y = 1", "runtimeType": "Python"}
         )
         assert python.status_code == 201, python.text
+        kinds = {
+            item["version"]: item["serviceType"] for item in client.get(f"/services/{name}").json()
+        }
+        assert kinds == {"rt": "Realtime", "py": "Standard"}
         assert_error(client.patch(f"/services/{name}/rt", json={"description": "x"}), 409)
         assert_error(client.patch(f"/realtime-services/{name}/py", data={"description": "x"}), 409)
         assert_error(publish(client, name, "rt", iris.onnx), 409)

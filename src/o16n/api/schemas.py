@@ -178,6 +178,7 @@ class WebService(WireModel):
     updateTime: str  # noqa: N815 - wire name
     snapshotId: str | None  # noqa: N815 - wire name
     runtimeType: str  # noqa: N815 - wire name
+    serviceType: str  # noqa: N815 - o16n: "Standard" (Python code) or "Realtime" (ONNX model)
     initCode: str | None  # noqa: N815 - wire name
     code: str | None
     description: str | None

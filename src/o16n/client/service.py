@@ -25,6 +25,7 @@ class ServiceInfo:
     published_by: str
     creation_time: str
     runtime_type: str
+    service_type: str
     snapshot_id: str | None
     code: str | None
     init_code: str | None
@@ -66,6 +67,7 @@ def service_info(item: object) -> ServiceInfo:
         published_by=str(wire.get("versionPublishedBy", "")),
         creation_time=str(wire.get("creationTime", "")),
         runtime_type=str(wire.get("runtimeType", "")),
+        service_type=str(wire.get("serviceType", "")),
         snapshot_id=_text(wire.get("snapshotId")),
         code=_text(wire.get("code")),
         init_code=_text(wire.get("initCode")),

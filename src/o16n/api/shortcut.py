@@ -69,7 +69,7 @@ class ConsumeShortcut:
             await self._app(scope, receive, send)
             return
         name, version = found.groups()
-        if services.services.cached_runtime_type(name, version) is None:
+        if not services.services.is_cached(name, version):
             await self._app(scope, receive, send)  # also a first call, which fills the cache
             return
         headers = _headers(scope)

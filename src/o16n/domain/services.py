@@ -190,10 +190,9 @@ class Services:
         self._cache[(name, version)] = (time.monotonic() + self._cache_seconds, service)
         return service
 
-    def cached_runtime_type(self, name: str, version: str) -> str | None:
-        """The runtime type of a version the consume cache holds; None when it holds none."""
-        entry = self._cache.get((name, version))
-        return entry[1].runtime_type if entry is not None else None
+    def is_cached(self, name: str, version: str) -> bool:
+        """Whether the consume cache holds the version (no database is read)."""
+        return (name, version) in self._cache
 
     def patch(
         self, user: Principal, rights: Rights, name: str, version: str, request: PublishRequest

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import threading
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 
 from o16n.domain.models import Principal, Snapshot
@@ -83,25 +83,23 @@ class Snapshots:
 
     def release(self, blob_ids: tuple[str, ...]) -> None:
         """Delete those of `blob_ids` that no snapshot, service or batch file refers to any more."""
-        with self.referencing():
-            for blob_id in blob_ids:
-                with self._store.unit_of_work() as uow:
-                    orphaned = not uow.snapshots.blob_in_use(blob_id)
-                if orphaned:
-                    self._blobs.delete(blob_id)
+        self._delete_unreferenced(blob_ids)
 
     def sweep(self) -> int:
         """Delete the blobs nothing refers to (left by a crash between a commit and a delete,
         or between a put and its commit); how many went."""
+        return self._delete_unreferenced(self._blobs.ids())
+
+    def _delete_unreferenced(self, blob_ids: Iterable[str]) -> int:
+        """Delete those of `blob_ids` nothing refers to (checked in one transaction); how many."""
         with self.referencing():
-            orphans = [blob_id for blob_id in self._blobs.ids() if not self._in_use(blob_id)]
+            with self._store.unit_of_work() as uow:
+                orphans = [
+                    blob_id for blob_id in blob_ids if not uow.snapshots.blob_in_use(blob_id)
+                ]
             for blob_id in orphans:
                 self._blobs.delete(blob_id)
         return len(orphans)
-
-    def _in_use(self, blob_id: str) -> bool:
-        with self._store.unit_of_work() as uow:
-            return uow.snapshots.blob_in_use(blob_id)
 
     def keep(self, content: bytes) -> str:
         """Store `content` for a service (its model) before the row that refers to it."""

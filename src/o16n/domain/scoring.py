@@ -7,10 +7,16 @@ from o16n.domain.ports import ModelScorer
 from o16n.errors import InvalidInput
 
 REALTIME = "Realtime"
+STANDARD = "Standard"
 INPUT = "inputData"
 OUTPUT = "outputData"
 INPUTS = (Parameter(INPUT, ParameterType.DATA_FRAME),)
 OUTPUTS = (Parameter(OUTPUT, ParameterType.DATA_FRAME),)
+
+
+def service_type(service: ServiceVersion) -> str:
+    """`Realtime` for a model scored in the web process, `Standard` for Python code."""
+    return REALTIME if service.runtime_type == REALTIME else STANDARD
 
 
 async def score(scorer: ModelScorer, service: ServiceVersion, body: object) -> ConsumeResult:

@@ -20,7 +20,7 @@ from o16n.api.schemas import (
 from o16n.auth.authorizer import is_allowed
 from o16n.auth.roles import Action
 from o16n.domain.models import PoolSize, ServiceVersion
-from o16n.domain.scoring import REALTIME
+from o16n.domain.scoring import service_type
 from o16n.domain.services import PublishRequest, Rights
 from o16n.ids import wire_timestamp
 
@@ -73,7 +73,7 @@ def _wire(call: Call, rights: Rights, service: ServiceVersion) -> dict[str, obje
         updateTime=wire_timestamp(service.updated_at),
         snapshotId=service.snapshot_id,
         runtimeType=service.runtime_type,
-        serviceType=REALTIME if service.runtime_type == REALTIME else "Standard",
+        serviceType=service_type(service),
         initCode=service.init_code if visible else None,
         code=service.code if visible and service.code else None,
         description=service.description,

@@ -21,6 +21,12 @@ def _default_data_dir() -> Path:
     return Path.home() / ".local" / "share" / "o16n"
 
 
+def _uids(text: str) -> range:
+    """The uids of a `FIRST-LAST` range (empty when FIRST is 0 or above LAST)."""
+    first, last = (int(part) for part in text.split("-"))
+    return range(first, last + 1) if first > 0 else range(0)
+
+
 class Settings(BaseSettings):
     """Everything configurable about one o16n server; built once and passed down."""
 
@@ -127,19 +133,14 @@ class Settings(BaseSettings):
     @field_validator("worker_uids")
     @classmethod
     def _uid_range(cls, text: str) -> str:
-        if text:
-            first, last = (int(part) for part in text.split("-"))
-            if not 0 < first <= last:
-                raise ValueError("need FIRST-LAST with 0 < FIRST <= LAST")
+        if text and not _uids(text):
+            raise ValueError("need FIRST-LAST with 0 < FIRST <= LAST")
         return text
 
     @property
     def worker_uid_range(self) -> range | None:
         """`worker_uids` as a range of uids (None when off)."""
-        if not self.worker_uids:
-            return None
-        first, last = (int(part) for part in self.worker_uids.split("-"))
-        return range(first, last + 1)
+        return _uids(self.worker_uids) if self.worker_uids else None
 
     identity_sources: str = Field(
         default="local",

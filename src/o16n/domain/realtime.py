@@ -7,7 +7,7 @@ from dataclasses import dataclass, replace
 from o16n.domain.models import Batching, Principal, ServiceVersion
 from o16n.domain.ports import ModelScorer
 from o16n.domain.scoring import INPUTS, OUTPUTS, REALTIME
-from o16n.domain.services import Rights, Services, checked_name, checked_operation_id
+from o16n.domain.services import Rights, Services, checked_name, checked_operation_id, given
 from o16n.domain.snapshots import Snapshots
 from o16n.errors import InvalidInput, O16nError, WrongServiceKind
 from o16n.ids import new_guid, now
@@ -83,33 +83,27 @@ class RealtimeServices:
                 f"{name}/{version} is a {current.runtime_type} service: "
                 f"PATCH /services/{name}/{version}"
             )
-        _batching(request, current.batching)  # a bad setting fails before the model is stored
+        batching = _batching(request, current.batching)  # fails before the model is stored
+        operation_id = checked_operation_id(request.operation_id)
         if request.model is not None:
             self._scorer.check(request.model)
         with self._snapshots.referencing():
             blob_ids = current.blob_ids
             if request.model is not None:
                 blob_ids = (self._snapshots.keep(request.model),)
-            patched = self._patched(current, request, blob_ids)
+            patched = replace(
+                current,
+                description=given(request.description, current.description),
+                operation_id=given(operation_id, current.operation_id),
+                batching=batching,
+                blob_ids=blob_ids,
+                revision=current.revision + 1,
+                updated_at=now(),
+            )
             self._services.save(patched)
         if blob_ids != current.blob_ids:
             self._snapshots.release(current.blob_ids)
         return patched
-
-    def _patched(
-        self, current: ServiceVersion, request: RealtimeRequest, blob_ids: tuple[str, ...]
-    ) -> ServiceVersion:
-        assert current.batching is not None
-        operation_id = checked_operation_id(request.operation_id)
-        return replace(
-            current,
-            description=current.description if request.description is None else request.description,
-            operation_id=current.operation_id if operation_id is None else operation_id,
-            batching=_batching(request, current.batching),
-            blob_ids=blob_ids,
-            revision=current.revision + 1,
-            updated_at=now(),
-        )
 
 
 def _new_version(

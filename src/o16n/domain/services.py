@@ -78,7 +78,7 @@ def _file_names(names: tuple[str, ...]) -> tuple[str, ...]:
 T = TypeVar("T")
 
 
-def _given(new: T | None, old: T) -> T:
+def given(new: T | None, old: T) -> T:
     """A patch member: the new value when given, else the stored one."""
     return old if new is None else new
 
@@ -208,10 +208,10 @@ class Services:
         inputs, outputs = request.inputs, request.outputs
         patched = replace(
             current,
-            code=_given(request.code, current.code),
-            init_code=_given(request.init_code, current.init_code),
-            description=_given(request.description, current.description),
-            operation_id=checked_operation_id(_given(request.operation_id, current.operation_id)),
+            code=given(request.code, current.code),
+            init_code=given(request.init_code, current.init_code),
+            description=given(request.description, current.description),
+            operation_id=checked_operation_id(given(request.operation_id, current.operation_id)),
             inputs=current.inputs
             if inputs is None
             else parameters.definitions(inputs, "inputParameterDefinitions"),
@@ -219,9 +219,9 @@ class Services:
             if outputs is None
             else parameters.definitions(outputs, "outputParameterDefinitions"),
             output_file_names=_file_names(
-                _given(request.output_file_names, current.output_file_names)
+                given(request.output_file_names, current.output_file_names)
             ),
-            runtime_type=runtime_type_of(_given(request.runtime_type, current.runtime_type)),
+            runtime_type=runtime_type_of(given(request.runtime_type, current.runtime_type)),
             revision=current.revision + 1,
             updated_at=now(),
         )

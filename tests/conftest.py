@@ -1,4 +1,4 @@
-"""Fixtures: real servers on 127.0.0.1, each on a socket the test bound."""
+"""Fixtures: real servers on 127.0.0.1."""
 
 from __future__ import annotations
 
@@ -14,9 +14,10 @@ from tests.services.publishing import service_name
 
 @pytest.fixture(scope="session")
 def server() -> Iterator[Server]:
-    """One server shared by the tests that do not change its settings."""
+    """One server shared by the tests that do not change its settings, started as a user
+    starts it: `o16n serve --port`, on the socket it binds itself."""
     root = traversable_tmp_dir("o16n-shared-")
-    running = Server(root / "data").start()
+    running = Server(root / "data", own_socket=True).start()
     yield running
     running.stop()
     shutil.rmtree(root, ignore_errors=True)

@@ -1,4 +1,5 @@
-"""A real o16n server in a subprocess, on a socket the test binds and hands over."""
+"""A real o16n server in a subprocess, on a socket the test binds and hands over (`--fd`), or
+on a port the server binds itself, exactly as `o16n serve` does for a user (`own_socket`)."""
 
 from __future__ import annotations
 
@@ -32,13 +33,23 @@ class Server:
     log_path: Path | None = None
     without_env: tuple[str, ...] = ()
     launcher: list[str] = field(default_factory=list)
+    own_socket: bool = False
 
     def start(self) -> Server:
         """Start the server and wait until /health answers (bounded)."""
-        listener = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-        listener.bind(("127.0.0.1", 0))
-        listener.listen(1024)
-        port = listener.getsockname()[1]
+        if self.own_socket:
+            port = free_port()
+            self._launch(port, ["--host", "127.0.0.1", "--port", str(port)], ())
+        else:
+            with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as listener:
+                listener.bind(("127.0.0.1", 0))
+                listener.listen(1024)
+                port, fd = listener.getsockname()[1], listener.fileno()
+                self._launch(port, ["--fd", str(fd)], (fd,))
+        self._wait_healthy()
+        return self
+
+    def _launch(self, port: int, listening: list[str], pass_fds: tuple[int, ...]) -> None:
         self.url = f"http://127.0.0.1:{port}"
         self.log_path = self.data_dir.parent / f"{self.data_dir.name}-server.log"
         environment = {**os.environ, "O16N_ADMIN_PASSWORD": ADMIN_PASSWORD, **self.env}
@@ -49,15 +60,12 @@ class Server:
         command = [sys.executable, "-m", "o16n", "serve", "--data-dir", str(self.data_dir)]
         with open(self.log_path, "ab") as log:
             self.process = subprocess.Popen(
-                [*self.launcher, *command, "--fd", str(listener.fileno())],
-                pass_fds=[listener.fileno()],
+                [*self.launcher, *command, *listening],
+                pass_fds=pass_fds,
                 env=environment,
                 stdout=log,
                 stderr=subprocess.STDOUT,
             )
-        listener.close()
-        self._wait_healthy()
-        return self
 
     def _wait_healthy(self) -> None:
         deadline = time.monotonic() + START_TIMEOUT

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import os
 from collections.abc import AsyncIterator, Callable, Iterator
 from contextlib import asynccontextmanager, contextmanager
 from dataclasses import dataclass
@@ -31,6 +30,7 @@ from o16n.domain.snapshots import Snapshots
 from o16n.domain.status import Detail, Health, StatusReporter
 from o16n.ids import new_secret
 from o16n.runtime.configuration import PoolConfig
+from o16n.runtime.cpus import usable_cpus
 from o16n.runtime.interpreters import LocalInterpreters, WorkerConfig
 from o16n.runtime.limits import WorkerLimits
 from o16n.runtime.pool import ServicePools
@@ -139,7 +139,7 @@ def _service_pools(
         call_seconds=settings.service_timeout_seconds,
         prepare_seconds=settings.service_timeout_seconds,
         depth=settings.pool_pipeline_depth,
-        max_workers=settings.pool_max_workers or os.cpu_count() or 1,
+        max_workers=settings.pool_max_workers or usable_cpus(),
         max_queue=settings.pool_max_queue,
         idle_seconds=settings.pool_idle_seconds,
         blank=settings.pool_blank_workers,
@@ -231,7 +231,7 @@ def create_app(settings: Settings) -> Starlette:
             sessions = _sessions(settings, snapshots, identities)
             pools = _service_pools(settings, snapshots, identities)
             scorer = OnnxScorer(
-                snapshots.content_of, os.cpu_count() or 1, settings.service_timeout_seconds
+                snapshots.content_of, usable_cpus(), settings.service_timeout_seconds
             )
             services = Services(store, snapshots, pools, settings.service_cache_seconds, scorer)
             batches = _batches(settings, store, services, snapshots, blobs=blobs, pools=pools)

@@ -97,7 +97,9 @@ class Settings(BaseSettings):
         default=5.0, ge=0, description="How long another node's patch may take to be seen."
     )
     pool_max_workers: int = Field(
-        default=0, ge=0, description="Workers per version without a dedicated pool (0: cores)."
+        default=0,
+        ge=0,
+        description="Workers per version without a dedicated pool (0: the CPUs it may use).",
     )
     pool_pipeline_depth: int = Field(
         default=8, ge=1, description="Calls in flight per worker (pipelining)."

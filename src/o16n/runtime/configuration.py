@@ -2,16 +2,12 @@
 
 from __future__ import annotations
 
-import os
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from o16n.runtime.cpus import usable_cpus
 from o16n.runtime.limits import WorkerLimits
 from o16n.runtime.sandbox import Identities
-
-
-def _cores() -> int:
-    return os.cpu_count() or 1
 
 
 @dataclass(frozen=True)
@@ -34,7 +30,7 @@ class PoolConfig:
     call_seconds: float = 600.0
     prepare_seconds: float = 600.0
     depth: int = 8
-    max_workers: int = field(default_factory=_cores)
+    max_workers: int = field(default_factory=usable_cpus)
     max_queue: int = 1000
     idle_seconds: float = 300.0
     blank: int = 2

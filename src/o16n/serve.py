@@ -60,7 +60,7 @@ def serve(settings: Settings, fd: int | None = None) -> None:
     print(f"o16n: listening on http://{host}:{port}", file=sys.stderr, flush=True)
     config = uvicorn.Config(
         create_app(settings),
-        loop="asyncio",
+        loop="uvloop",
         http="httptools",
         access_log=False,  # ours is the JSON access log of the request middleware
         proxy_headers=False,  # nothing here reads the client address; trust no X-Forwarded-*

@@ -20,6 +20,7 @@ from types import TracebackType
 from typing import TypeVar
 
 from o16n.errors import O16nError, WorkerProtocolError
+from o16n.runtime.child import Child
 from o16n.runtime.limits import WorkerLimits
 from o16n.runtime.pipeline import Pipeline, crashed, never_started
 from o16n.runtime.protocol import (
@@ -58,7 +59,7 @@ class WorkerProcess:
         self.max_frame = max_frame
         self.start_timeout = start_timeout
         self.executable = executable
-        self._proc: asyncio.subprocess.Process | None = None
+        self._proc: Child | None = None
         self._pipeline: Pipeline | None = None
         self._stderr: int | None = None
         self._stderr_tail = bytearray()
@@ -104,7 +105,7 @@ class WorkerProcess:
         loop = asyncio.get_running_loop()
         self._owner = self._identities.acquire()
         try:
-            self._proc, sock, self._stderr = await launch(
+            self._proc, sock, self._stderr = launch(
                 self.executable, self.working_dir, self.limits, self._owner
             )
         except BaseException:

@@ -9,7 +9,6 @@ into the server's installation.
 
 from __future__ import annotations
 
-import asyncio
 import contextlib
 import os
 import pwd
@@ -17,11 +16,13 @@ import shutil
 import signal
 import site
 import socket
+import subprocess
 from dataclasses import dataclass
 from pathlib import Path
 from types import MappingProxyType
 
 from o16n.errors import CapacityExceeded, WorkerError
+from o16n.runtime.child import Child
 from o16n.runtime.limits import WorkerLimits
 
 _SYSTEM_PATH = "/usr/local/bin:/usr/bin:/bin"
@@ -141,21 +142,21 @@ def prepare_directory(path: Path, owner: Identity | None) -> None:
             os.chown(os.path.join(folder, name), owner.uid, owner.gid, follow_symlinks=False)
 
 
-async def launch(
+def launch(
     executable: str, working_dir: Path, limits: WorkerLimits, owner: Identity | None
-) -> tuple[asyncio.subprocess.Process, socket.socket, int]:
+) -> tuple[Child, socket.socket, int]:
     """Spawn a worker as `owner`; return it, our end of its socket and its stderr's read end."""
     prepare_directory(working_dir, owner)
     ours, theirs = socket.socketpair(socket.AF_UNIX, socket.SOCK_STREAM)
     stderr_read, stderr_write = os.pipe()
     try:
-        process = await asyncio.create_subprocess_exec(
-            *(executable, "-s", "-P", "-B", "-m", "o16n.runtime.worker", str(theirs.fileno())),
+        popen = subprocess.Popen(
+            (executable, "-s", "-P", "-B", "-m", "o16n.runtime.worker", str(theirs.fileno())),
             pass_fds=(theirs.fileno(),),
             cwd=working_dir,
             env=environment(executable, working_dir, limits.threads),
-            stdin=asyncio.subprocess.DEVNULL,
-            stdout=asyncio.subprocess.DEVNULL,
+            stdin=subprocess.DEVNULL,
+            stdout=subprocess.DEVNULL,
             stderr=stderr_write,
             start_new_session=True,
             umask=0o077,
@@ -170,7 +171,7 @@ async def launch(
     finally:
         theirs.close()
         os.close(stderr_write)
-    return process, ours, stderr_read
+    return Child(popen), ours, stderr_read
 
 
 def _launch_failure(executable: str, owner: Identity | None, exc: OSError) -> str:

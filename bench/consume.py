@@ -1,12 +1,13 @@
-"""Consuming the seed's iris SVC: o16n against an in-process Starlette baseline, same run.
+"""Consuming the seed's iris SVC: o16n against the in-process limit (bench.baseline), same run.
 
 W1 sends one row per call, W2 1,000 rows. Each runs against the baseline, the Python service
 (code in a worker) and the realtime service (the SVC as ONNX, scored in the web process with
-adaptive batching). Every server process (o16n's web process and its
-workers, or the baseline) is pinned to core 0 with taskset; wrk sends the load from core 1,
-to 127.0.0.1 only, for a bounded time. Needs `wrk` (Debian package `wrk`).
+adaptive batching). o16n is started as a user starts it (`o16n serve --port`, default
+settings). Every server process (o16n's web process and its workers, or the baseline) is pinned
+to core 0 with taskset; wrk sends the load from core 1, to 127.0.0.1 only, for a bounded time.
+Needs `wrk` (Debian package `wrk`).
 
-Run: .venv/bin/python -m bench.consume [--seconds 10] [--connections 16] [--only realtime]
+Run: .venv/bin/python -m bench.consume [--seconds 10] [--connections 16 1] [--only realtime]
      [--rounds 3]   (targets measured alternately, medians reported: fairer on a busy machine)
 """
 
@@ -186,17 +187,37 @@ def _median(figures: list[Figures]) -> Figures:
 def _report(workload: str, target: str, figures: Figures, base: Figures | None) -> None:
     ratio = f"   ratio {figures.rps / base.rps:.2f}x" if base is not None else ""
     print(
-        f"{workload} {target:<9} {figures.rps:8.0f} req/s  p50 {figures.p50_ms:6.2f} ms  "
+        f"{workload:<8} {target:<9} {figures.rps:8.0f} req/s  p50 {figures.p50_ms:6.2f} ms  "
         f"p99 {figures.p99_ms:6.2f} ms{ratio}",
         flush=True,
     )
+
+
+def _alternate(
+    runs: dict[str, tuple[str, str]],
+    targets: tuple[str, ...],
+    token: str,
+    arguments: argparse.Namespace,
+    connections: int,
+) -> dict[str, list[Figures]]:
+    """Each target's figures, the baseline and the targets taking turns round by round, so that
+    load elsewhere on the machine hits all of them alike."""
+    measured: dict[str, list[Figures]] = {}
+    for _ in range(arguments.rounds):
+        for target in ("baseline", *targets):
+            url, body = runs[target]
+            auth = None if target == "baseline" else token
+            measured.setdefault(target, []).append(
+                wrk(url, body, auth, arguments.seconds, connections)
+            )
+    return measured
 
 
 def main() -> None:
     """Measure both targets for W1 and W2 and print the ratios."""
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--seconds", type=int, default=10)
-    parser.add_argument("--connections", type=int, default=16)
+    parser.add_argument("--connections", type=int, nargs="+", default=[16])
     parser.add_argument("--only", choices=TARGETS, help="Measure one o16n target only.")
     parser.add_argument(
         "--rounds", type=int, default=1, help="Alternate the targets this often; report medians."
@@ -208,8 +229,9 @@ def main() -> None:
     root = traversable_tmp_dir("o16n-bench-")
     server = Server(
         root / "data",
-        env={"O16N_LOG_LEVEL": "warning", "O16N_POOL_MAX_WORKERS": "1"},
+        env={"O16N_LOG_LEVEL": "warning"},
         launcher=["taskset", "-c", SERVER_CORE],
+        own_socket=True,
     ).start()
     baseline_port = 8100 + os.getpid() % 500
     baseline = start_baseline(baseline_port)
@@ -225,22 +247,13 @@ def main() -> None:
                 "python": (f"{server.url}/api/{workload}/v1", o16n_body),
                 "realtime": (f"{server.url}/api/R{workload}/v1", realtime_bodies()[workload]),
             }
-            measured: dict[str, list[Figures]] = {}
-            for _ in range(arguments.rounds):  # alternating, so that load elsewhere hits all
-                for target in ("baseline", *targets):
-                    url, body = runs[target]
-                    figures = wrk(
-                        url,
-                        body,
-                        None if target == "baseline" else token,
-                        arguments.seconds,
-                        arguments.connections,
-                    )
-                    measured.setdefault(target, []).append(figures)
-            base = _median(measured["baseline"])
-            _report(workload, "baseline", base, None)
-            for target in targets:
-                _report(workload, target, _median(measured[target]), base)
+            for connections in arguments.connections:
+                label = f"{workload} c{connections}"
+                measured = _alternate(runs, targets, token, arguments, connections)
+                base = _median(measured["baseline"])
+                _report(label, "baseline", base, None)
+                for target in targets:
+                    _report(label, target, _median(measured[target]), base)
     finally:
         baseline.terminate()
         baseline.wait()

@@ -6,6 +6,7 @@ import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
+import httpx
 import pytest
 
 from tests.harness import Server, assert_error, run_o16n, unique_name
@@ -121,3 +122,35 @@ def test_a_server_on_postgresql_keeps_everything_across_a_restart(
         assert (batch["state"], classes) == ("Complete", [2, 0] * 3)
         assert client.delete("/services/PgIris/v1").status_code == 200
         assert_error(client.post("/api/PgIris/v1", json={"flower": [1, 2, 3, 4]}), 404)
+
+
+def _answer(server: Server, token: str, name: str) -> httpx.Response:
+    with server.client(token) as client:
+        return client.post(f"/api/{name}/v1", json={})
+
+
+def _until(condition: Callable[[], bool], seconds: float) -> None:
+    deadline = time.monotonic() + seconds
+    while not condition():
+        assert time.monotonic() < deadline, f"not so within {seconds} s"
+        time.sleep(0.05)
+
+
+def test_another_node_sees_a_patch_and_a_delete_within_its_cache_time(
+    postgres: Postgres, start_server: Callable[..., Server]
+) -> None:
+    url = postgres.database("two_nodes")
+    publisher = start_server(O16N_DATABASE_URL=url)
+    consumer = start_server(O16N_DATABASE_URL=url, O16N_SERVICE_CACHE_SECONDS="0.3")
+    admin, reader = publisher.token(), consumer.token()
+    definition = {"outputParameterDefinitions": [{"name": "result", "type": "integer"}]}
+    with publisher.client(admin) as client:
+        published = client.post("/services/Nodes/v1", json={"code": "result = 1", **definition})
+        assert published.status_code == 201, published.text
+        assert _answer(consumer, reader, "Nodes").json()["outputParameters"] == {"result": 1}
+        patched = client.patch("/services/Nodes/v1", json={"code": "result = 2"})
+        assert patched.status_code == 200, patched.text
+        _until(lambda: _answer(consumer, reader, "Nodes").json()["outputParameters"] == {
+            "result": 2}, 1.0)  # fmt: skip
+        assert client.delete("/services/Nodes/v1").status_code == 200
+    _until(lambda: _answer(consumer, reader, "Nodes").status_code == 404, 1.0)

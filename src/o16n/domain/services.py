@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import re
-import time
 from dataclasses import dataclass, replace
 from typing import TypeVar
 
@@ -21,6 +20,7 @@ from o16n.domain.ports import MetadataStore, ModelScorer, ServiceRuntime
 from o16n.domain.scoring import REALTIME, score
 from o16n.domain.sessions import runtime_type_of
 from o16n.domain.snapshots import Snapshots
+from o16n.domain.version_cache import VersionCache
 from o16n.errors import Forbidden, InvalidInput, ServiceNotFound, WrongServiceKind
 from o16n.ids import new_guid, now
 
@@ -98,8 +98,7 @@ class Services:
         self._snapshots = snapshots
         self._runtime = runtime
         self._scorer = scorer
-        self._cache_seconds = cache_seconds
-        self._cache: dict[tuple[str, str], tuple[float, ServiceVersion]] = {}
+        self._cache = VersionCache(self.get, cache_seconds)
 
     def publish(
         self,
@@ -181,15 +180,6 @@ class Services:
             raise ServiceNotFound(f"no service {name!r} version {version!r}")
         return service
 
-    def cached(self, name: str, version: str) -> ServiceVersion:
-        """One version from the cache (refreshed after `cache_seconds`)."""
-        entry = self._cache.get((name, version))
-        if entry is not None and time.monotonic() < entry[0]:
-            return entry[1]
-        service = self.get(name, version)
-        self._cache[(name, version)] = (time.monotonic() + self._cache_seconds, service)
-        return service
-
     def is_cached(self, name: str, version: str) -> bool:
         """Whether the consume cache holds the version (no database is read)."""
         return (name, version) in self._cache
@@ -234,7 +224,7 @@ class Services:
         """Store a changed version and forget what was cached or loaded for it."""
         with self._store.unit_of_work() as uow:
             uow.services.replace(service)
-        self._cache.pop((service.name, service.version), None)
+        self._cache.forget(service.name, service.version)
         self._scorer.drop(service.name, service.version)
 
     async def after_delete(self, name: str, version: str) -> None:
@@ -248,7 +238,7 @@ class Services:
         current = self._owned(user, rights, name, version)
         with self._store.unit_of_work() as uow:
             uow.services.remove(name, version)
-        self._cache.pop((name, version), None)
+        self._cache.forget(name, version)
         self._snapshots.release(current.blob_ids)
 
     def owned(self, user: Principal, rights: Rights, name: str, version: str) -> ServiceVersion:
@@ -271,7 +261,7 @@ class Services:
 
     async def consume(self, name: str, version: str, body: object) -> ConsumeResult:
         """Call a version with a request body of inputs."""
-        service = self.cached(name, version)
+        service = await self._cache.get(name, version)
         if service.runtime_type == REALTIME:
             return await score(self._scorer, service, body)
         checked: dict[str, JsonValue] = parameters.inputs(service.inputs, body)

@@ -114,7 +114,7 @@ class Settings(BaseSettings):
         default=2, ge=0, description="Pre-started interpreters kept ready for any version."
     )
     pool_preload: str = Field(
-        default="numpy,pandas", description="Modules blank interpreters import in advance."
+        default="numpy,pandas,sklearn", description="Modules blank interpreters import in advance."
     )
     batch_max_parallel: int = Field(
         default=100, ge=1, description="Largest parallelCount of a batch execution."

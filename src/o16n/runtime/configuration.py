@@ -34,7 +34,7 @@ class PoolConfig:
     max_queue: int = 1000
     idle_seconds: float = 300.0
     blank: int = 2
-    preload: tuple[str, ...] = ("numpy", "pandas")
+    preload: tuple[str, ...] = ("numpy", "pandas", "sklearn")
     retry_seconds: float = 5.0
 
     def __post_init__(self) -> None:

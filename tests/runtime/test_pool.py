@@ -152,6 +152,20 @@ def test_a_hanging_call_passes_its_deadline_and_the_next_call_works(
     run(scenario())
 
 
+def test_a_version_s_own_timeout_overrides_the_default(
+    run: Runner, pool_config: ConfigMaker
+) -> None:
+    async def scenario() -> None:
+        async with open_pools(pool_config(call_seconds=30.0)) as pools:
+            service = replace(echo(), timeout_seconds=0.5)
+            started = time.monotonic()
+            with pytest.raises(WorkerTimeout, match=r"0\.5 s deadline"):
+                await pools.consume(service, args(hang=True))
+            assert time.monotonic() - started < 1.5
+
+    run(scenario())
+
+
 def test_other_versions_keep_answering_while_one_crashes(
     run: Runner, pool_config: ConfigMaker
 ) -> None:

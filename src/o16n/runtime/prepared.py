@@ -36,6 +36,7 @@ class ServiceSpec:
     outputs: tuple[tuple[str, str], ...]
     output_files: tuple[str, ...]
     blob_ids: tuple[str, ...]
+    timeout_seconds: float | None = None
 
     @classmethod
     def of(cls, service: ServiceVersion) -> ServiceSpec:
@@ -51,6 +52,7 @@ class ServiceSpec:
             outputs=tuple((p.name, p.type.value) for p in service.outputs),
             output_files=service.output_file_names,
             blob_ids=service.blob_ids,
+            timeout_seconds=service.timeout_seconds,
         )
 
     def outdated_by(self, service: ServiceVersion) -> bool:
@@ -94,12 +96,15 @@ class PrepareFailed(Exception):
 
 
 class PreparedWorker:
-    """One worker process prepared for one version; `load` counts the calls given to it."""
+    """One worker process prepared for one version; `load` counts the calls given to it.
+
+    A call's deadline is the version's own `timeout_seconds`, else `call_seconds`.
+    """
 
     def __init__(self, process: WorkerProcess, spec: ServiceSpec, call_seconds: float) -> None:
         self.process = process
         self.load = 0
-        self._seconds = call_seconds
+        self._seconds = call_seconds if spec.timeout_seconds is None else spec.timeout_seconds
         self._outputs = frozenset(name for name, _ in spec.outputs)
         self._files = frozenset(spec.output_files)
 

@@ -58,6 +58,7 @@ def _request(wire: PublishWebServiceRequest) -> PublishRequest:
         outputs=_pairs(wire.outputParameterDefinitions),
         output_file_names=tuple(wire.outputFileNames) if wire.outputFileNames is not None else None,
         runtime_type=wire.runtimeType,
+        timeout_seconds=wire.timeoutSeconds,
     )
 
 
@@ -90,6 +91,7 @@ def _wire(call: Call, rights: Rights, service: ServiceVersion) -> dict[str, obje
         revision=service.revision,
         maxBatchSize=service.batching.max_rows if service.batching else None,
         maxBatchWaitMs=service.batching.max_wait_ms if service.batching else None,
+        timeoutSeconds=services.timeout_of(service),
     ).model_dump()
 
 

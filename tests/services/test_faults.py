@@ -1,0 +1,158 @@
+"""Faults through a real server: deadlines. Every loop is bounded in count and time and targets
+127.0.0.1."""
+
+from __future__ import annotations
+
+import shutil
+import time
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+import httpx
+import pytest
+
+from tests.harness import Server, assert_error, traversable_tmp_dir
+from tests.services.publishing import metadata, outputs, params, published, service_name
+
+# `hang` spins in pure Python (no sleep that a signal could cut short); every worker prepared
+# for the version leaves a file named after its pid in `marks`.
+SPINNER = "import os\nwhile hang:\n    pass\ny = x * 3\npid = os.getpid()"
+SPINNER_IO = {
+    "inputParameterDefinitions": params(x="integer", hang="logical"),
+    "outputParameterDefinitions": params(y="integer", pid="integer"),
+}
+
+
+def marking(marks: Path) -> str:
+    """initCode that records the worker's pid in `marks`."""
+    return f"import os\nopen(os.path.join({str(marks)!r}, str(os.getpid())), 'w').close()"
+
+
+@pytest.fixture
+def marks() -> Iterator[Path]:
+    """A folder every worker account may write its pid mark to."""
+    folder = traversable_tmp_dir("o16n-marks-")
+    folder.chmod(0o777)
+    yield folder
+    shutil.rmtree(folder, ignore_errors=True)
+
+
+def running(pid: int) -> bool:
+    """Whether `pid` is a process that has not exited (a zombie has)."""
+    try:
+        state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
+    except (OSError, IndexError):
+        return False
+    return state not in {"Z", "X"}
+
+
+def worker_children(server: Server) -> set[int]:
+    """Live children of the server process that run a worker."""
+    assert server.process is not None
+    found: set[int] = set()
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            parent = int((entry / "stat").read_text().rsplit(")", 1)[1].split()[1])
+            command = (entry / "cmdline").read_bytes()
+        except (OSError, IndexError, ValueError):
+            continue
+        worker = parent == server.process.pid and b"o16n.runtime.worker" in command
+        if worker and running(int(entry.name)):
+            found.add(int(entry.name))
+    return found
+
+
+def version_workers(server: Server, marks: Path) -> set[int]:
+    """The server's live workers that were prepared for the version marking `marks`."""
+    return {int(mark.name) for mark in marks.iterdir()} & worker_children(server)
+
+
+def publish_spinner(client: httpx.Client, marks: Path, **members: object) -> str:
+    """A new spinner version `<name>/1`; its name."""
+    name = service_name("Spin")
+    published(client, name, "1", SPINNER, initCode=marking(marks), **SPINNER_IO, **members)
+    return name
+
+
+def call(client: httpx.Client, name: str, *, hang: bool = False) -> httpx.Response:
+    """POST /api/{name}/1."""
+    return client.post(f"/api/{name}/1", json={"x": 2, "hang": hang})
+
+
+def within(seconds: float, condition: Callable[[], bool]) -> bool:
+    """Whether `condition` holds within `seconds` (polled)."""
+    deadline = time.monotonic() + seconds
+    while not condition():
+        if time.monotonic() > deadline:
+            return False
+        time.sleep(0.02)
+    return True
+
+
+def wait_until_spinning(server: Server, marks: Path) -> int:
+    """The pid of the version's worker once it burns CPU in the hung call."""
+
+    def cpu_ticks(pid: int) -> int:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+        return int(fields[11]) + int(fields[12])
+
+    busy: list[int] = []
+
+    def spinning() -> bool:
+        for pid in version_workers(server, marks):
+            before = cpu_ticks(pid)
+            time.sleep(0.1)
+            if cpu_ticks(pid) - before >= 3:  # a third of those 0.1 s on a core
+                busy.append(pid)
+                return True
+        return False
+
+    assert within(10, spinning), "the hung call never started"
+    return busy[0]
+
+
+def test_a_call_past_its_version_timeout_answers_504_in_time_and_its_worker_is_replaced(
+    server: Server, admin_token: str, marks: Path
+) -> None:
+    with server.client(admin_token) as client:
+        name = publish_spinner(client, marks, timeoutSeconds=1)
+        assert metadata(client, name, "1")["timeoutSeconds"] == 1
+        swagger = client.get(f"/api/{name}/1/swagger.json").json()
+        assert "1 s" in swagger["paths"][f"/api/{name}/1"]["post"]["description"]
+        first = outputs(client, name, "1", {"x": 2, "hang": False})
+        started = time.monotonic()
+        response = call(client, name, hang=True)
+        elapsed = time.monotonic() - started
+        assert_error(response, 504)
+        assert response.json()["errorCode"] == "worker_timeout"
+        assert elapsed < 2.0, elapsed
+        assert within(1, lambda: not version_workers(server, marks) & {first["pid"]})
+        assert outputs(client, name, "1", {"x": 2, "hang": False})["y"] == 6
+
+
+def test_a_caller_that_hangs_up_does_not_keep_the_worker_past_the_timeout(
+    server: Server, admin_token: str, marks: Path
+) -> None:
+    with server.client(admin_token) as client:
+        name = publish_spinner(client, marks, timeoutSeconds=1)
+        with pytest.raises(httpx.ReadTimeout):
+            client.post(f"/api/{name}/1", json={"x": 2, "hang": True}, timeout=0.3)
+        spinner = wait_until_spinning(server, marks)
+        assert within(2, lambda: not running(spinner)), "the abandoned call kept its worker"
+
+
+@pytest.mark.parametrize("seconds", [0, -1, 0.01, 86401, "soon"])
+def test_a_timeout_out_of_range_is_refused_naming_the_field(
+    server: Server, admin_token: str, marks: Path, seconds: object
+) -> None:
+    with server.client(admin_token) as client:
+        name = service_name("Spin")
+        body = {"code": SPINNER, **SPINNER_IO, "timeoutSeconds": seconds}
+        assert_error(client.post(f"/services/{name}/1", json=body), 400, "timeoutSeconds")
+        name = publish_spinner(client, marks, timeoutSeconds=5)
+        patch = {"timeoutSeconds": seconds}
+        assert_error(client.patch(f"/services/{name}/1", json=patch), 400, "timeoutSeconds")
+        assert client.patch(f"/services/{name}/1", json={"timeoutSeconds": 2.5}).status_code == 200
+        assert metadata(client, name, "1")["timeoutSeconds"] == 2.5

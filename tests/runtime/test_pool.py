@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 
 from o16n.domain.models import ConsumeResult, PoolSize, ServiceVersion
-from o16n.errors import CapacityExceeded, WorkerCrashed, WorkerTimeout
+from o16n.errors import CapacityExceeded, WorkerCrashed, WorkerStopped, WorkerTimeout
 from o16n.runtime.pool import ServicePools
 from tests.runtime.conftest import (
     PUBLISHED,
@@ -162,6 +162,30 @@ def test_a_version_s_own_timeout_overrides_the_default(
             with pytest.raises(WorkerTimeout, match=r"0\.5 s deadline"):
                 await pools.consume(service, args(hang=True))
             assert time.monotonic() - started < 1.5
+
+    run(scenario())
+
+
+def test_a_stopped_version_fails_its_calls_at_once_and_starts_no_worker_again(
+    run: Runner, pool_config: ConfigMaker
+) -> None:
+    async def scenario() -> None:
+        async with open_pools(pool_config(max_workers=1)) as pools:
+            service = echo()
+            first = pid_of(await pools.consume(service, args()))
+            hung = asyncio.ensure_future(pools.consume(service, args(hang=True)))
+            behind = asyncio.ensure_future(pools.consume(service, args()))
+            await asyncio.sleep(0.2)
+            pools.stop("svc", "v1")
+            for call in (hung, behind):
+                with pytest.raises(WorkerStopped, match="svc/v1 was deleted"):
+                    await call
+            await until(lambda: gone(first), 2.0)
+            with pytest.raises(WorkerStopped):
+                await pools.consume(service, args())
+            assert pools.counts().workers == 0
+            again = replace(service, created_at=PUBLISHED + timedelta(seconds=1))
+            assert pid_of(await pools.consume(again, args())) != first
 
     run(scenario())
 

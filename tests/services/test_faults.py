@@ -1,9 +1,10 @@
-"""Faults through a real server: deadlines. Every loop is bounded in count and time and targets
-127.0.0.1."""
+"""Faults through a real server: deadlines, versions stopped under a call. Every loop is bounded
+in count and time and targets 127.0.0.1."""
 
 from __future__ import annotations
 
 import shutil
+import threading
 import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -91,6 +92,22 @@ def within(seconds: float, condition: Callable[[], bool]) -> bool:
     return True
 
 
+def hung_call(server: Server, token: str, name: str) -> tuple[threading.Thread, list[object]]:
+    """A call that spins, in a thread; its response (or exception) lands in the list."""
+    answers: list[object] = []
+
+    def send() -> None:
+        with server.client(token) as own:
+            try:
+                answers.append(call(own, name, hang=True))
+            except httpx.HTTPError as exc:
+                answers.append(exc)
+
+    thread = threading.Thread(target=send)
+    thread.start()
+    return thread, answers
+
+
 def wait_until_spinning(server: Server, marks: Path) -> int:
     """The pid of the version's worker once it burns CPU in the hung call."""
 
@@ -156,3 +173,36 @@ def test_a_timeout_out_of_range_is_refused_naming_the_field(
         assert_error(client.patch(f"/services/{name}/1", json=patch), 400, "timeoutSeconds")
         assert client.patch(f"/services/{name}/1", json={"timeoutSeconds": 2.5}).status_code == 200
         assert metadata(client, name, "1")["timeoutSeconds"] == 2.5
+
+
+@pytest.mark.parametrize("change", ["delete", "code", "initCode"])
+def test_deleting_or_recoding_a_version_stops_its_hung_call_at_once(
+    server: Server, admin_token: str, marks: Path, change: str
+) -> None:
+    with server.client(admin_token) as client:
+        name = publish_spinner(client, marks)  # the default deadline: 60 s
+        thread, answers = hung_call(server, admin_token, name)
+        wait_until_spinning(server, marks)
+        workers = version_workers(server, marks)
+        started = time.monotonic()
+        if change == "delete":
+            response = client.delete(f"/services/{name}/1", timeout=5)
+        elif change == "code":
+            response = client.patch(
+                f"/services/{name}/1", json={"code": "y = x\npid = 0"}, timeout=5
+            )
+        else:
+            response = client.patch(f"/services/{name}/1", json={"initCode": "z = 1"}, timeout=5)
+        assert response.status_code == 200, response.text
+        assert time.monotonic() - started < 1.0
+        thread.join(timeout=5)
+        assert not thread.is_alive(), "the hung call was not stopped"
+        (answer,) = answers
+        assert isinstance(answer, httpx.Response), answer
+        assert_error(answer, 503)
+        assert answer.json()["errorCode"] == "worker_stopped"
+        assert name in answer.json()["message"]
+        time.sleep(2)
+        assert not {pid for pid in workers if running(pid)}, "a stopped worker is still alive"
+        if change == "code":
+            assert outputs(client, name, "1", {"x": 2, "hang": False}) == {"y": 2, "pid": 0}

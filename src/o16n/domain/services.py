@@ -265,10 +265,14 @@ class Services:
         own = service.timeout_seconds
         return self._default_timeout if own is None else own
 
-    async def after_delete(self, name: str, version: str) -> None:
-        """Drain and stop a deleted version's interpreters (a patch needs nothing: the
-        runtime replaces interpreters prepared for an older revision on the next call)."""
-        await self._runtime.drop(name, version)
+    def after_patch(self, service: ServiceVersion) -> None:
+        """Stop at once the interpreters running the code, initCode or snapshot that a patch
+        replaced (for other changes the runtime drains them on the next call)."""
+        self._runtime.replaced(service)
+
+    def after_delete(self, name: str, version: str) -> None:
+        """Stop a deleted version's interpreters at once (their calls fail)."""
+        self._runtime.stop(name, version)
         self._scorer.drop(name, version)
 
     def delete(self, user: Principal, rights: Rights, name: str, version: str) -> None:

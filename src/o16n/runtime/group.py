@@ -5,7 +5,8 @@ pipelined). When every worker is that busy the call waits in a bounded FIFO queu
 pool grows up to its maximum (a blank worker from the generic pool, prepared for the version).
 A slot that frees is handed to the oldest waiting call at once, so a queue never coexists with
 a free slot. A worker that dies is removed and replaced; its calls fail (the web process
-retries the ones that never started, see `pool.ServicePools.consume`).
+retries the ones that never started, see `pool.ServicePools.consume`). `stop` kills every
+worker at once, for a version deleted or given new code.
 """
 
 from __future__ import annotations
@@ -18,7 +19,7 @@ from collections import deque
 from collections.abc import Callable
 
 from o16n.domain.models import ConsumeResult, JsonValue
-from o16n.errors import CapacityExceeded, O16nError, WorkerError
+from o16n.errors import CapacityExceeded, O16nError, WorkerError, WorkerStopped
 from o16n.runtime.configuration import PoolConfig
 from o16n.runtime.pipeline import crashed
 from o16n.runtime.prepared import PreparedWorker, PrepareFailed, ServiceSpec, prepare
@@ -124,6 +125,19 @@ class VersionPool:
         workers, self.workers = self.workers, []
         force = any(worker.load for worker in workers)
         await asyncio.gather(*(self._spares.dispose(w.process, force=force) for w in workers))
+
+    def stop(self, reason: str) -> None:
+        """Take no more calls and kill every worker now: the calls running or waiting fail
+        with WorkerStopped(`reason`), workers being started are cancelled."""
+        self._closing = True
+        for task in self._bring_ups:
+            task.cancel()
+        self._fail_waiters(WorkerStopped(reason))
+        workers, self.workers = self.workers, []
+        for worker in workers:
+            worker.process.abort(WorkerStopped(reason))
+            self._spares.retire(worker.process)
+        self._settled.set()
 
     def discard(self) -> None:
         """Mark an idle pool as gone: a late call is sent to a new pool instead."""
@@ -243,6 +257,7 @@ class VersionPool:
                 process, self.spec, archives, config.prepare_seconds, config.call_seconds
             )
         except BaseException:
+            process.kill()  # it may be running initCode that would keep it busy
             self._spares.retire(process)
             raise
 

@@ -59,6 +59,11 @@ class ServiceSpec:
         """Whether `service` is a later revision, or another publication of the same version."""
         return service.created_at != self.published or service.revision > self.revision
 
+    def runs_other_code(self, service: ServiceVersion) -> bool:
+        """Whether `service` has another code, initCode or snapshot than this spec."""
+        mine = (self.code, self.init_code, self.blob_ids)
+        return mine != (service.code, service.init_code, service.blob_ids)
+
     @property
     def label(self) -> str:
         """`name/version`, for messages."""

@@ -133,9 +133,10 @@ async def patch_version(call: Call) -> Response:
     wire = await read_model(call.request, PublishWebServiceRequest, call.services.limits.json_bytes)
     name, version = name_and_version(call)
     services = call.services.services
-    await run_in_threadpool(
+    patched = await run_in_threadpool(
         services.patch, call.user, rights_of(call), name, version, _request(wire)
     )
+    services.after_patch(patched)
     return JSONResponse(version)
 
 
@@ -145,7 +146,7 @@ async def delete_version(call: Call) -> Response:
     services = call.services.services
     await run_in_threadpool(services.delete, call.user, rights_of(call), name, version)
     await call.services.batches.forget_version(name, version)
-    await services.after_delete(name, version)
+    services.after_delete(name, version)
     return JSONResponse(version)
 
 

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import asyncio
+import os
+import signal
 import time
 from collections.abc import Callable
 from dataclasses import replace
@@ -162,6 +164,23 @@ def test_a_version_s_own_timeout_overrides_the_default(
             with pytest.raises(WorkerTimeout, match=r"0\.5 s deadline"):
                 await pools.consume(service, args(hang=True))
             assert time.monotonic() - started < 1.5
+
+    run(scenario())
+
+
+def test_a_worker_killed_while_being_prepared_is_replaced_for_the_waiting_call(
+    run: Runner, pool_config: ConfigMaker, log_dir: Path
+) -> None:
+    async def scenario() -> None:
+        async with open_pools(pool_config(max_workers=1)) as pools:
+            mark = f"open(os.path.join({str(log_dir)!r}, str(os.getpid())), 'w').close()"
+            service = echo(init=f"import os, time\n{mark}\ntime.sleep(0.5)")
+            waiting = asyncio.ensure_future(pools.consume(service, args(2)))
+            await until(lambda: any(log_dir.iterdir()))
+            (victim,) = [int(path.name) for path in log_dir.iterdir()]
+            os.kill(victim, signal.SIGKILL)
+            result = await waiting
+            assert result.outputs["y"] == 6 and pid_of(result) != victim
 
     run(scenario())
 

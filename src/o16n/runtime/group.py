@@ -5,7 +5,8 @@ pipelined). When every worker is that busy the call waits in a bounded FIFO queu
 pool grows up to its maximum (a blank worker from the generic pool, prepared for the version).
 A slot that frees is handed to the oldest waiting call at once, so a queue never coexists with
 a free slot. A worker that dies is removed and replaced; its calls fail (the web process
-retries the ones that never started, see `pool.ServicePools.consume`). `stop` kills every
+retries the ones that never started, see `pool.ServicePools.consume`), and a worker that dies
+while being prepared is replaced too, so waiting calls get the next one. `stop` kills every
 worker at once, for a version deleted or given new code.
 """
 
@@ -26,6 +27,7 @@ from o16n.runtime.prepared import PreparedWorker, PrepareFailed, ServiceSpec, pr
 from o16n.runtime.spares import Spares
 
 _log = logging.getLogger("o16n.runtime")
+_START_ATTEMPTS = 3  # workers that die or fail to start in a row before calls get the failure
 
 
 class VersionPool:
@@ -52,6 +54,7 @@ class VersionPool:
         self._archives: list[bytes] | None = None
         self._archives_lock = asyncio.Lock()
         self._failure: tuple[float, BaseException] | None = None
+        self._failed_starts = 0
         self._closing = False
         self._settled = asyncio.Event()
 
@@ -241,6 +244,7 @@ class VersionPool:
             raise
         self._starting -= 1
         self._failure = None
+        self._failed_starts = 0
         if self._closing and not self._queue:
             self._spares.retire(worker.process)
             return
@@ -276,7 +280,16 @@ class VersionPool:
             return self._archives
 
     def _on_failure(self, error: BaseException) -> None:
-        """Preparing failed: answer waiting calls with it if no worker will come, pause starts."""
+        """Preparing failed. A worker that died or could not start is replaced (up to
+        `_START_ATTEMPTS` in a row); otherwise waiting calls get the failure if no worker
+        will come, and starts pause for `retry_seconds`."""
+        self._failed_starts = 0 if isinstance(error, PrepareFailed) else self._failed_starts + 1
+        if 0 < self._failed_starts < _START_ATTEMPTS and self._may_start():
+            _log.warning(
+                "a worker for %s failed to start, starting another: %s", self.spec.label, error
+            )
+            self.top_up()
+            return
         self._failure = (time.monotonic() + self._config.retry_seconds, error)
         if not isinstance(error, PrepareFailed):
             _log.warning("cannot start a worker for %s: %s", self.spec.label, error)

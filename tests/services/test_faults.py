@@ -1,9 +1,12 @@
-"""Faults through a real server: deadlines, versions stopped under a call. Every loop is bounded
-in count and time and targets 127.0.0.1."""
+"""Faults through a real server: deadlines, versions stopped under a call, killed workers and a
+killed server. Every loop is bounded in count and time and targets 127.0.0.1."""
 
 from __future__ import annotations
 
+import os
+import random
 import shutil
+import signal
 import threading
 import time
 from collections.abc import Callable, Iterator
@@ -22,6 +25,12 @@ SPINNER_IO = {
     "inputParameterDefinitions": params(x="integer", hang="logical"),
     "outputParameterDefinitions": params(y="integer", pid="integer"),
 }
+ADD_ONE_IO = {
+    "inputParameterDefinitions": params(x="integer"),
+    "outputParameterDefinitions": params(y="integer"),
+}
+KILLS_SECONDS = 10.0
+CALLERS = 16
 
 
 def marking(marks: Path) -> str:
@@ -70,10 +79,11 @@ def version_workers(server: Server, marks: Path) -> set[int]:
     return {int(mark.name) for mark in marks.iterdir()} & worker_children(server)
 
 
-def publish_spinner(client: httpx.Client, marks: Path, **members: object) -> str:
-    """A new spinner version `<name>/1`; its name."""
+def publish_spinner(client: httpx.Client, marks: Path, init: str = "", **members: object) -> str:
+    """A new spinner version `<name>/1` (running `init` after its mark); its name."""
     name = service_name("Spin")
-    published(client, name, "1", SPINNER, initCode=marking(marks), **SPINNER_IO, **members)
+    init_code = f"{marking(marks)}\n{init}"
+    published(client, name, "1", SPINNER, initCode=init_code, **SPINNER_IO, **members)
     return name
 
 
@@ -206,3 +216,93 @@ def test_deleting_or_recoding_a_version_stops_its_hung_call_at_once(
         assert not {pid for pid in workers if running(pid)}, "a stopped worker is still alive"
         if change == "code":
             assert outputs(client, name, "1", {"x": 2, "hang": False}) == {"y": 2, "pid": 0}
+
+
+def test_a_killed_worker_costs_only_its_own_calls(
+    server: Server, admin_token: str, marks: Path
+) -> None:
+    with server.client(admin_token) as client:
+        # preparing takes a while, so that kills also hit workers being prepared
+        name = publish_spinner(client, marks, "import time\ntime.sleep(0.3)")
+        pool = {"InitialPoolSize": 3, "MaxPoolSize": 3}
+        assert client.post(f"/services/{name}/1/pool", json=pool).status_code == 200
+        outputs(client, name, "1", {"x": 2, "hang": False})
+    stop = time.monotonic() + KILLS_SECONDS
+    lock = threading.Lock()
+    successes: list[float] = []
+    failures: list[httpx.Response] = []
+
+    def caller() -> None:
+        with server.client(admin_token) as own:
+            while time.monotonic() < stop:
+                response = call(own, name)
+                with lock:
+                    if (
+                        response.status_code == 200
+                        and response.json()["outputParameters"]["y"] == 6
+                    ):
+                        successes.append(time.monotonic())
+                    else:
+                        failures.append(response)
+
+    threads = [threading.Thread(target=caller) for _ in range(CALLERS)]
+    for thread in threads:
+        thread.start()
+    kills: list[float] = []
+    ticks = int(KILLS_SECONDS) - 2  # one a second, the last one 1.5 s before the callers stop
+    try:
+        for tick in range(ticks):
+            time.sleep(max(0.0, stop - KILLS_SECONDS + 0.5 + tick - time.monotonic()))
+            victims = sorted(version_workers(server, marks))
+            if victims:
+                os.kill(random.choice(victims), signal.SIGKILL)
+                kills.append(time.monotonic())
+    finally:
+        for thread in threads:
+            thread.join(timeout=60)
+    assert len(kills) >= ticks - 1, kills
+    assert len(failures) <= len(kills), [f.text for f in failures]
+    for response in failures:
+        assert 500 <= response.status_code < 600, response.text
+        assert_error(response, response.status_code)
+    for moment in kills:
+        assert any(moment < done <= moment + 1.0 for done in successes), "no answer after a kill"
+
+
+def test_every_publish_that_got_201_survives_a_killed_server(
+    start_server: Callable[..., Server], open_tmp_path: Path
+) -> None:
+    data = open_tmp_path / "kept"
+    first = start_server(data_dir=data)
+    token = first.token()
+    accepted: list[tuple[str, str]] = []
+    lock = threading.Lock()
+
+    def publisher(index: int) -> None:
+        with first.client(token) as client:
+            for number in range(25):
+                version = f"{index}-{number}"
+                try:
+                    response = client.post(
+                        f"/services/Kept/{version}",
+                        json={"code": "y = x + 1", **ADD_ONE_IO},
+                        timeout=10,
+                    )
+                except httpx.TransportError:
+                    return
+                if response.status_code == 201:
+                    with lock:
+                        accepted.append(("Kept", version))
+
+    threads = [threading.Thread(target=publisher, args=(index,)) for index in range(4)]
+    for thread in threads:
+        thread.start()
+    assert within(20, lambda: len(accepted) >= 8)
+    first.kill()
+    for thread in threads:
+        thread.join(timeout=30)
+    assert accepted
+    second = start_server(data_dir=data)
+    with second.client(second.token()) as client:
+        for name, version in accepted:
+            assert outputs(client, name, version, {"x": 1}) == {"y": 2}, version

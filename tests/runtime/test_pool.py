@@ -185,6 +185,20 @@ def test_a_worker_killed_while_being_prepared_is_replaced_for_the_waiting_call(
     run(scenario())
 
 
+def test_a_call_waits_for_a_worker_no_longer_than_its_version_s_timeout(
+    run: Runner, pool_config: ConfigMaker
+) -> None:
+    async def scenario() -> None:
+        async with open_pools(pool_config()) as pools:
+            service = replace(echo(init="import os, time\ntime.sleep(5)"), timeout_seconds=0.5)
+            started = time.monotonic()
+            with pytest.raises(CapacityExceeded, match=r"within 0\.5 s"):
+                await pools.consume(service, args())
+            assert time.monotonic() - started < 1.5
+
+    run(scenario())
+
+
 def test_a_stopped_version_fails_its_calls_at_once_and_starts_no_worker_again(
     run: Runner, pool_config: ConfigMaker
 ) -> None:

@@ -20,14 +20,14 @@ from collections import deque
 from collections.abc import Callable
 
 from o16n.domain.models import ConsumeResult, JsonValue
-from o16n.errors import CapacityExceeded, O16nError, WorkerError, WorkerStopped
+from o16n.errors import CapacityExceeded, O16nError, WorkerCrashed, WorkerError, WorkerStopped
 from o16n.runtime.configuration import PoolConfig
 from o16n.runtime.pipeline import crashed
 from o16n.runtime.prepared import PreparedWorker, PrepareFailed, ServiceSpec, prepare
 from o16n.runtime.spares import Spares
 
 _log = logging.getLogger("o16n.runtime")
-_START_ATTEMPTS = 3  # workers that die or fail to start in a row before calls get the failure
+_START_ATTEMPTS = 3  # workers that die in a row while being prepared before calls fail
 
 
 class VersionPool:
@@ -163,7 +163,8 @@ class VersionPool:
         return best
 
     async def _wait(self) -> PreparedWorker:
-        """Queue for a slot; CapacityExceeded when the queue is full."""
+        """Queue for a slot; CapacityExceeded when the queue is full or no slot came within
+        the version's deadline (every worker busy, or none could be prepared in time)."""
         failure = self._failure
         if failure is not None and not self.workers and not self._starting and self._paused():
             raise _copy(failure[1])
@@ -175,8 +176,16 @@ class VersionPool:
         future: asyncio.Future[PreparedWorker] = asyncio.get_running_loop().create_future()
         self._queue.append(future)
         self._grow()
+        seconds = self.spec.deadline(self._config.call_seconds)
         try:
-            return await future
+            return await asyncio.wait_for(future, seconds)
+        except TimeoutError:
+            with contextlib.suppress(ValueError):
+                self._queue.remove(future)
+            raise CapacityExceeded(
+                f"no worker of {self.spec.label} could take this call within {seconds:g} s "
+                "(all busy, or still being prepared); try again later"
+            ) from None
         except asyncio.CancelledError:
             if future.done() and not future.cancelled() and future.exception() is None:
                 self._release(future.result())
@@ -280,13 +289,16 @@ class VersionPool:
             return self._archives
 
     def _on_failure(self, error: BaseException) -> None:
-        """Preparing failed. A worker that died or could not start is replaced (up to
-        `_START_ATTEMPTS` in a row); otherwise waiting calls get the failure if no worker
-        will come, and starts pause for `retry_seconds`."""
-        self._failed_starts = 0 if isinstance(error, PrepareFailed) else self._failed_starts + 1
+        """Preparing failed. A worker that died is replaced (up to `_START_ATTEMPTS` in a
+        row); otherwise (the version's own fault, a deadline, a worker that cannot start)
+        waiting calls get the failure if no worker will come, and starts pause for
+        `retry_seconds`."""
+        died = isinstance(error, WorkerCrashed)
+        self._failed_starts = self._failed_starts + 1 if died else 0
         if 0 < self._failed_starts < _START_ATTEMPTS and self._may_start():
+            label = self.spec.label
             _log.warning(
-                "a worker for %s failed to start, starting another: %s", self.spec.label, error
+                "a worker for %s died while being prepared, another starts: %s", label, error
             )
             self.top_up()
             return

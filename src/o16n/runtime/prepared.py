@@ -64,6 +64,11 @@ class ServiceSpec:
         mine = (self.code, self.init_code, self.blob_ids)
         return mine != (service.code, service.init_code, service.blob_ids)
 
+    def deadline(self, default: float) -> float:
+        """How long one call may run (or wait for a worker): the version's own timeout, else
+        `default`."""
+        return default if self.timeout_seconds is None else self.timeout_seconds
+
     @property
     def label(self) -> str:
         """`name/version`, for messages."""
@@ -101,15 +106,12 @@ class PrepareFailed(Exception):
 
 
 class PreparedWorker:
-    """One worker process prepared for one version; `load` counts the calls given to it.
-
-    A call's deadline is the version's own `timeout_seconds`, else `call_seconds`.
-    """
+    """One worker process prepared for one version; `load` counts the calls given to it."""
 
     def __init__(self, process: WorkerProcess, spec: ServiceSpec, call_seconds: float) -> None:
         self.process = process
         self.load = 0
-        self._seconds = call_seconds if spec.timeout_seconds is None else spec.timeout_seconds
+        self._seconds = spec.deadline(call_seconds)
         self._outputs = frozenset(name for name, _ in spec.outputs)
         self._files = frozenset(spec.output_files)
 

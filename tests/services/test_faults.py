@@ -249,14 +249,22 @@ def test_a_killed_worker_costs_only_its_own_calls(
     for thread in threads:
         thread.start()
     kills: list[float] = []
+
+    def kill(pid: int) -> None:
+        os.kill(pid, signal.SIGKILL)
+        kills.append(time.monotonic())
+
     ticks = int(KILLS_SECONDS) - 2  # one a second, the last one 1.5 s before the callers stop
     try:
         for tick in range(ticks):
             time.sleep(max(0.0, stop - KILLS_SECONDS + 0.5 + tick - time.monotonic()))
-            victims = sorted(version_workers(server, marks))
-            if victims:
-                os.kill(random.choice(victims), signal.SIGKILL)
-                kills.append(time.monotonic())
+            if victims := sorted(version_workers(server, marks)):
+                kill(random.choice(victims))
+            if tick % 2:  # and every other second its replacement, while it is being prepared
+                time.sleep(0.15)
+                newest = int(max(marks.iterdir(), key=lambda mark: mark.stat().st_mtime).name)
+                if newest in version_workers(server, marks):
+                    kill(newest)
     finally:
         for thread in threads:
             thread.join(timeout=60)

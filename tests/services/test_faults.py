@@ -19,8 +19,14 @@ from tests.harness import Server, assert_error, traversable_tmp_dir
 from tests.services.publishing import metadata, outputs, params, published, service_name
 
 # `hang` spins in pure Python (no sleep that a signal could cut short); every worker prepared
-# for the version leaves a file named after its pid in `marks`.
-SPINNER = "import os\nwhile hang:\n    pass\ny = x * 3\npid = os.getpid()"
+# for the version leaves a file named after its pid in `marks` (MARKS), and `spin-<pid>` when
+# it starts spinning.
+SPINNER = (
+    "import os\n"
+    "if hang:\n    open(os.path.join(MARKS, f'spin-{os.getpid()}'), 'w').close()\n"
+    "while hang:\n    pass\n"
+    "y = x * 3\npid = os.getpid()"
+)
 SPINNER_IO = {
     "inputParameterDefinitions": params(x="integer", hang="logical"),
     "outputParameterDefinitions": params(y="integer", pid="integer"),
@@ -34,8 +40,9 @@ CALLERS = 16
 
 
 def marking(marks: Path) -> str:
-    """initCode that records the worker's pid in `marks`."""
-    return f"import os\nopen(os.path.join({str(marks)!r}, str(os.getpid())), 'w').close()"
+    """initCode that records the worker's pid in `marks` (its MARKS)."""
+    mark = "open(os.path.join(MARKS, str(os.getpid())), 'w').close()"
+    return f"import os\nMARKS = {str(marks)!r}\n{mark}"
 
 
 @pytest.fixture
@@ -76,7 +83,7 @@ def worker_children(server: Server) -> set[int]:
 
 def version_workers(server: Server, marks: Path) -> set[int]:
     """The server's live workers that were prepared for the version marking `marks`."""
-    return {int(mark.name) for mark in marks.iterdir()} & worker_children(server)
+    return {int(mark.name) for mark in marks.glob("[0-9]*")} & worker_children(server)
 
 
 def publish_spinner(client: httpx.Client, marks: Path, init: str = "", **members: object) -> str:
@@ -118,26 +125,15 @@ def hung_call(server: Server, token: str, name: str) -> tuple[threading.Thread, 
     return thread, answers
 
 
-def wait_until_spinning(server: Server, marks: Path) -> int:
-    """The pid of the version's worker once it burns CPU in the hung call."""
+def wait_until_spinning(marks: Path) -> int:
+    """The pid of the worker running the hung call, once it runs."""
 
-    def cpu_ticks(pid: int) -> int:
-        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-        return int(fields[11]) + int(fields[12])
+    def spinning() -> list[int]:
+        return [int(mark.name.removeprefix("spin-")) for mark in marks.glob("spin-*")]
 
-    busy: list[int] = []
-
-    def spinning() -> bool:
-        for pid in version_workers(server, marks):
-            before = cpu_ticks(pid)
-            time.sleep(0.1)
-            if cpu_ticks(pid) - before >= 3:  # a third of those 0.1 s on a core
-                busy.append(pid)
-                return True
-        return False
-
-    assert within(10, spinning), "the hung call never started"
-    return busy[0]
+    assert within(10, lambda: bool(spinning())), "the hung call never started"
+    (pid,) = spinning()
+    return pid
 
 
 def test_a_call_past_its_version_timeout_answers_504_in_time_and_its_worker_is_replaced(
@@ -166,7 +162,7 @@ def test_a_caller_that_hangs_up_does_not_keep_the_worker_past_the_timeout(
         name = publish_spinner(client, marks, timeoutSeconds=1)
         with pytest.raises(httpx.ReadTimeout):
             client.post(f"/api/{name}/1", json={"x": 2, "hang": True}, timeout=0.3)
-        spinner = wait_until_spinning(server, marks)
+        spinner = wait_until_spinning(marks)
         assert within(2, lambda: not running(spinner)), "the abandoned call kept its worker"
 
 
@@ -192,7 +188,7 @@ def test_deleting_or_recoding_a_version_stops_its_hung_call_at_once(
     with server.client(admin_token) as client:
         name = publish_spinner(client, marks)  # the default deadline: 60 s
         thread, answers = hung_call(server, admin_token, name)
-        wait_until_spinning(server, marks)
+        wait_until_spinning(marks)
         workers = version_workers(server, marks)
         started = time.monotonic()
         if change == "delete":
@@ -262,7 +258,7 @@ def test_a_killed_worker_costs_only_its_own_calls(
                 kill(random.choice(victims))
             if tick % 2:  # and every other second its replacement, while it is being prepared
                 time.sleep(0.15)
-                newest = int(max(marks.iterdir(), key=lambda mark: mark.stat().st_mtime).name)
+                newest = int(max(marks.glob("[0-9]*"), key=lambda m: m.stat().st_mtime).name)
                 if newest in version_workers(server, marks):
                     kill(newest)
     finally:

@@ -137,7 +137,7 @@ def _service_pools(
         identities=identities,
         start_seconds=settings.worker_start_seconds,
         call_seconds=settings.service_timeout_seconds,
-        prepare_seconds=settings.service_timeout_seconds,
+        prepare_seconds=settings.service_prepare_seconds,
         depth=settings.pool_pipeline_depth,
         max_workers=settings.pool_max_workers or usable_cpus(),
         max_queue=settings.pool_max_queue,
@@ -233,7 +233,14 @@ def create_app(settings: Settings) -> Starlette:
             scorer = OnnxScorer(
                 snapshots.content_of, usable_cpus(), settings.service_timeout_seconds
             )
-            services = Services(store, snapshots, pools, settings.service_cache_seconds, scorer)
+            services = Services(
+                store,
+                snapshots,
+                pools,
+                settings.service_cache_seconds,
+                scorer,
+                default_timeout=settings.service_timeout_seconds,
+            )
             batches = _batches(settings, store, services, snapshots, blobs=blobs, pools=pools)
             app.state.services = ApiServices(
                 accounts=accounts_for(settings, store, signer),

@@ -167,6 +167,13 @@ class WorkerTimeout(WorkerError):
     status = HTTPStatus.GATEWAY_TIMEOUT
 
 
+class WorkerStopped(WorkerError):
+    """The version was deleted or its code changed while the call waited or ran."""
+
+    code = "worker_stopped"
+    status = HTTPStatus.SERVICE_UNAVAILABLE
+
+
 class WorkerProtocolError(WorkerError):
     """The worker sent a frame that is too large or malformed; it was killed."""
 

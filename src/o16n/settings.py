@@ -91,7 +91,15 @@ class Settings(BaseSettings):
     max_sessions_per_user: int = Field(default=10, ge=1, description="Open sessions per user.")
     max_sessions: int = Field(default=100, ge=1, description="Open sessions on this server.")
     service_timeout_seconds: float = Field(
-        default=600.0, gt=0, description="Wall-clock deadline of one service call."
+        default=60.0,
+        gt=0,
+        description="Wall-clock deadline of one service call, unless its version sets "
+        "timeoutSeconds.",
+    )
+    service_prepare_seconds: float = Field(
+        default=600.0,
+        gt=0,
+        description="How long preparing a worker for a version (snapshot, initCode) may take.",
     )
     service_cache_seconds: float = Field(
         default=5.0, ge=0, description="How long another node's patch may take to be seen."

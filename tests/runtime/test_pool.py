@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import asyncio
+import os
+import signal
 import time
 from collections.abc import Callable
 from dataclasses import replace
@@ -12,7 +14,7 @@ from pathlib import Path
 import pytest
 
 from o16n.domain.models import ConsumeResult, PoolSize, ServiceVersion
-from o16n.errors import CapacityExceeded, WorkerCrashed, WorkerTimeout
+from o16n.errors import CapacityExceeded, WorkerCrashed, WorkerStopped, WorkerTimeout
 from o16n.runtime.pool import ServicePools
 from tests.runtime.conftest import (
     PUBLISHED,
@@ -148,6 +150,75 @@ def test_a_hanging_call_passes_its_deadline_and_the_next_call_works(
                 await pools.consume(service, args(hang=True))
             assert time.monotonic() - started < 5
             assert pid_of(await pools.consume(service, args(7))) != first
+
+    run(scenario())
+
+
+def test_a_version_s_own_timeout_overrides_the_default(
+    run: Runner, pool_config: ConfigMaker
+) -> None:
+    async def scenario() -> None:
+        async with open_pools(pool_config(call_seconds=30.0)) as pools:
+            service = replace(echo(), timeout_seconds=0.5)
+            started = time.monotonic()
+            with pytest.raises(WorkerTimeout, match=r"0\.5 s deadline"):
+                await pools.consume(service, args(hang=True))
+            assert time.monotonic() - started < 1.5
+
+    run(scenario())
+
+
+def test_a_worker_killed_while_being_prepared_is_replaced_for_the_waiting_call(
+    run: Runner, pool_config: ConfigMaker, log_dir: Path
+) -> None:
+    async def scenario() -> None:
+        async with open_pools(pool_config(max_workers=1)) as pools:
+            mark = f"open(os.path.join({str(log_dir)!r}, str(os.getpid())), 'w').close()"
+            service = echo(init=f"import os, time\n{mark}\ntime.sleep(0.5)")
+            waiting = asyncio.ensure_future(pools.consume(service, args(2)))
+            await until(lambda: any(log_dir.iterdir()))
+            (victim,) = [int(path.name) for path in log_dir.iterdir()]
+            os.kill(victim, signal.SIGKILL)
+            result = await waiting
+            assert result.outputs["y"] == 6 and pid_of(result) != victim
+
+    run(scenario())
+
+
+def test_a_call_waits_for_a_worker_no_longer_than_its_version_s_timeout(
+    run: Runner, pool_config: ConfigMaker
+) -> None:
+    async def scenario() -> None:
+        async with open_pools(pool_config()) as pools:
+            service = replace(echo(init="import os, time\ntime.sleep(5)"), timeout_seconds=0.5)
+            started = time.monotonic()
+            with pytest.raises(CapacityExceeded, match=r"within 0\.5 s"):
+                await pools.consume(service, args())
+            assert time.monotonic() - started < 1.5
+
+    run(scenario())
+
+
+def test_a_stopped_version_fails_its_calls_at_once_and_starts_no_worker_again(
+    run: Runner, pool_config: ConfigMaker
+) -> None:
+    async def scenario() -> None:
+        async with open_pools(pool_config(max_workers=1)) as pools:
+            service = echo()
+            first = pid_of(await pools.consume(service, args()))
+            hung = asyncio.ensure_future(pools.consume(service, args(hang=True)))
+            behind = asyncio.ensure_future(pools.consume(service, args()))
+            await asyncio.sleep(0.2)
+            pools.stop("svc", "v1")
+            for call in (hung, behind):
+                with pytest.raises(WorkerStopped, match="svc/v1 was deleted"):
+                    await call
+            await until(lambda: gone(first), 2.0)
+            with pytest.raises(WorkerStopped):
+                await pools.consume(service, args())
+            assert pools.counts().workers == 0
+            again = replace(service, created_at=PUBLISHED + timedelta(seconds=1))
+            assert pid_of(await pools.consume(again, args())) != first
 
     run(scenario())
 

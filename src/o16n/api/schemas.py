@@ -166,6 +166,7 @@ class PublishWebServiceRequest(WireModel):
     outputParameterDefinitions: list[ParameterDefinition] | None = None  # noqa: N815
     outputFileNames: list[str] | None = None  # noqa: N815 - wire name
     runtimeType: str | None = None  # noqa: N815 - wire name
+    timeoutSeconds: float | None = None  # noqa: N815 - o16n: a call's deadline (504 after it)
 
 
 class WebService(WireModel):
@@ -191,6 +192,7 @@ class WebService(WireModel):
     revision: int
     maxBatchSize: int | None = None  # noqa: N815 - o16n: realtime batching (rows per run)
     maxBatchWaitMs: float | None = None  # noqa: N815 - o16n: realtime batching (wait, ms)
+    timeoutSeconds: float  # noqa: N815 - o16n: how long one call may run (504 after it)
 
 
 class CreateOrUpdateServicePoolRequest(WireModel):

@@ -241,13 +241,15 @@ def _definitions(service: ServiceVersion) -> JsonObject:
     }
 
 
-def service_document(service: ServiceVersion) -> JsonObject:
-    """Swagger 2.0 for consuming `service`."""
+def service_document(service: ServiceVersion, timeout_seconds: float) -> JsonObject:
+    """Swagger 2.0 for consuming `service`, whose calls may run `timeout_seconds`."""
     tag, base = service.name, f"/api/{service.name}/{service.version}"
     consume = _operation(
         tag,
         service.operation_id or DEFAULT_OPERATION_ID,
         "Consumes the web service",
+        description=f"A call may run {timeout_seconds:g} s; one that runs longer is stopped "
+        "and answered 504.",
         parameters=[
             {
                 "name": "WebServiceParameters",

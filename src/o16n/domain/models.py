@@ -215,6 +215,7 @@ class ServiceVersion:
     updated_at: datetime
     source_session_id: str | None
     batching: Batching | None = None  # realtime versions only (their model is blob_ids[0])
+    timeout_seconds: float | None = None  # a call's deadline; None: the server's default
 
 
 @dataclass(frozen=True)

@@ -355,7 +355,14 @@ class ServiceRuntime(Protocol):
         """The dedicated pool's state."""
 
     async def drop(self, name: str, version: str) -> None:
-        """Drain and stop every interpreter of a version (after patch or delete)."""
+        """Drain and stop every interpreter of a version (its dedicated pool was deleted)."""
+
+    def stop(self, name: str, version: str) -> None:
+        """Kill every interpreter of a deleted version now; its calls fail (WorkerStopped)."""
+
+    def replaced(self, service: ServiceVersion) -> None:
+        """A patch stored `service`: kill now the interpreters running other code, initCode
+        or snapshot (their calls fail with WorkerStopped); the next call prepares anew."""
 
 
 class ModelScorer(Protocol):

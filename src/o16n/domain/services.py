@@ -26,6 +26,8 @@ from o16n.ids import new_guid, now
 
 _NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$")
 _OPERATION_ID = re.compile(r"^[A-Za-z_][A-Za-z0-9_]{0,127}$")
+MIN_TIMEOUT_SECONDS = 0.1
+MAX_TIMEOUT_SECONDS = 24 * 3600.0
 
 
 @dataclass(frozen=True)
@@ -41,6 +43,7 @@ class PublishRequest:
     outputs: tuple[tuple[str, str], ...] | None = None
     output_file_names: tuple[str, ...] | None = None
     runtime_type: str | None = None
+    timeout_seconds: float | None = None
 
 
 @dataclass(frozen=True)
@@ -69,6 +72,16 @@ def checked_operation_id(text: str | None) -> str | None:
     return text
 
 
+def checked_timeout(seconds: float | None) -> float | None:
+    """A version's call deadline in seconds (MIN_TIMEOUT_SECONDS..MAX_TIMEOUT_SECONDS), or None."""
+    if seconds is not None and not MIN_TIMEOUT_SECONDS <= seconds <= MAX_TIMEOUT_SECONDS:
+        raise InvalidInput(
+            f"timeoutSeconds must be from {MIN_TIMEOUT_SECONDS:g} to {MAX_TIMEOUT_SECONDS:g}",
+            field="timeoutSeconds",
+        )
+    return seconds
+
+
 def _file_names(names: tuple[str, ...]) -> tuple[str, ...]:
     for index, name in enumerate(names):
         file_name(name, f"outputFileNames[{index}]")
@@ -84,7 +97,10 @@ def given(new: T | None, old: T) -> T:
 
 
 class Services:
-    """Use cases of web services; versions are cached for the consume path."""
+    """Use cases of web services; versions are cached for the consume path.
+
+    A call of a version without a `timeout_seconds` of its own has `default_timeout` seconds.
+    """
 
     def __init__(
         self,
@@ -93,8 +109,11 @@ class Services:
         runtime: ServiceRuntime,
         cache_seconds: float,
         scorer: ModelScorer,
+        *,
+        default_timeout: float,
     ) -> None:
         self._store = store
+        self._default_timeout = default_timeout
         self._snapshots = snapshots
         self._runtime = runtime
         self._scorer = scorer
@@ -134,6 +153,7 @@ class Services:
             created_at=moment,
             updated_at=moment,
             source_session_id=None,
+            timeout_seconds=checked_timeout(request.timeout_seconds),
         )
         with self._snapshots.referencing():
             service = self._with_snapshot(user, service, request.snapshot_id, overlay=False)
@@ -212,6 +232,9 @@ class Services:
                 given(request.output_file_names, current.output_file_names)
             ),
             runtime_type=runtime_type_of(given(request.runtime_type, current.runtime_type)),
+            timeout_seconds=checked_timeout(
+                given(request.timeout_seconds, current.timeout_seconds)
+            ),
             revision=current.revision + 1,
             updated_at=now(),
         )
@@ -227,10 +250,19 @@ class Services:
         self._cache.forget(service.name, service.version)
         self._scorer.drop(service.name, service.version)
 
-    async def after_delete(self, name: str, version: str) -> None:
-        """Drain and stop a deleted version's interpreters (a patch needs nothing: the
-        runtime replaces interpreters prepared for an older revision on the next call)."""
-        await self._runtime.drop(name, version)
+    def timeout_of(self, service: ServiceVersion) -> float:
+        """How long one call of the version may run, in seconds."""
+        own = service.timeout_seconds
+        return self._default_timeout if own is None else own
+
+    def after_patch(self, service: ServiceVersion) -> None:
+        """Stop at once the interpreters running the code, initCode or snapshot that a patch
+        replaced (for other changes the runtime drains them on the next call)."""
+        self._runtime.replaced(service)
+
+    def after_delete(self, name: str, version: str) -> None:
+        """Stop a deleted version's interpreters at once (their calls fail)."""
+        self._runtime.stop(name, version)
         self._scorer.drop(name, version)
 
     def delete(self, user: Principal, rights: Rights, name: str, version: str) -> None:

@@ -5,7 +5,9 @@ pipelined). When every worker is that busy the call waits in a bounded FIFO queu
 pool grows up to its maximum (a blank worker from the generic pool, prepared for the version).
 A slot that frees is handed to the oldest waiting call at once, so a queue never coexists with
 a free slot. A worker that dies is removed and replaced; its calls fail (the web process
-retries the ones that never started, see `pool.ServicePools.consume`).
+retries the ones that never started, see `pool.ServicePools.consume`), and a worker that dies
+while being prepared is replaced too, so waiting calls get the next one. `stop` kills every
+worker at once, for a version deleted or given new code.
 """
 
 from __future__ import annotations
@@ -18,13 +20,14 @@ from collections import deque
 from collections.abc import Callable
 
 from o16n.domain.models import ConsumeResult, JsonValue
-from o16n.errors import CapacityExceeded, O16nError, WorkerError
+from o16n.errors import CapacityExceeded, O16nError, WorkerCrashed, WorkerError, WorkerStopped
 from o16n.runtime.configuration import PoolConfig
 from o16n.runtime.pipeline import crashed
 from o16n.runtime.prepared import PreparedWorker, PrepareFailed, ServiceSpec, prepare
 from o16n.runtime.spares import Spares
 
 _log = logging.getLogger("o16n.runtime")
+_START_ATTEMPTS = 3  # workers that die in a row while being prepared before calls fail
 
 
 class VersionPool:
@@ -51,6 +54,7 @@ class VersionPool:
         self._archives: list[bytes] | None = None
         self._archives_lock = asyncio.Lock()
         self._failure: tuple[float, BaseException] | None = None
+        self._failed_starts = 0
         self._closing = False
         self._settled = asyncio.Event()
 
@@ -125,6 +129,19 @@ class VersionPool:
         force = any(worker.load for worker in workers)
         await asyncio.gather(*(self._spares.dispose(w.process, force=force) for w in workers))
 
+    def stop(self, reason: str) -> None:
+        """Take no more calls and kill every worker now: the calls running or waiting fail
+        with WorkerStopped(`reason`), workers being started are cancelled."""
+        self._closing = True
+        for task in self._bring_ups:
+            task.cancel()
+        self._fail_waiters(WorkerStopped(reason))
+        workers, self.workers = self.workers, []
+        for worker in workers:
+            worker.process.abort(WorkerStopped(reason))
+            self._spares.retire(worker.process)
+        self._settled.set()
+
     def discard(self) -> None:
         """Mark an idle pool as gone: a late call is sent to a new pool instead."""
         self._closing = True
@@ -146,7 +163,8 @@ class VersionPool:
         return best
 
     async def _wait(self) -> PreparedWorker:
-        """Queue for a slot; CapacityExceeded when the queue is full."""
+        """Queue for a slot; CapacityExceeded when the queue is full or no slot came within
+        the version's deadline (every worker busy, or none could be prepared in time)."""
         failure = self._failure
         if failure is not None and not self.workers and not self._starting and self._paused():
             raise _copy(failure[1])
@@ -158,8 +176,16 @@ class VersionPool:
         future: asyncio.Future[PreparedWorker] = asyncio.get_running_loop().create_future()
         self._queue.append(future)
         self._grow()
+        seconds = self.spec.deadline(self._config.call_seconds)
         try:
-            return await future
+            return await asyncio.wait_for(future, seconds)
+        except TimeoutError:
+            with contextlib.suppress(ValueError):
+                self._queue.remove(future)
+            raise CapacityExceeded(
+                f"no worker of {self.spec.label} could take this call within {seconds:g} s "
+                "(all busy, or still being prepared); try again later"
+            ) from None
         except asyncio.CancelledError:
             if future.done() and not future.cancelled() and future.exception() is None:
                 self._release(future.result())
@@ -227,6 +253,7 @@ class VersionPool:
             raise
         self._starting -= 1
         self._failure = None
+        self._failed_starts = 0
         if self._closing and not self._queue:
             self._spares.retire(worker.process)
             return
@@ -243,6 +270,7 @@ class VersionPool:
                 process, self.spec, archives, config.prepare_seconds, config.call_seconds
             )
         except BaseException:
+            process.kill()  # it may be running initCode that would keep it busy
             self._spares.retire(process)
             raise
 
@@ -261,7 +289,19 @@ class VersionPool:
             return self._archives
 
     def _on_failure(self, error: BaseException) -> None:
-        """Preparing failed: answer waiting calls with it if no worker will come, pause starts."""
+        """Preparing failed. A worker that died is replaced (up to `_START_ATTEMPTS` in a
+        row); otherwise (the version's own fault, a deadline, a worker that cannot start)
+        waiting calls get the failure if no worker will come, and starts pause for
+        `retry_seconds`."""
+        died = isinstance(error, WorkerCrashed)
+        self._failed_starts = self._failed_starts + 1 if died else 0
+        if 0 < self._failed_starts < _START_ATTEMPTS and self._may_start():
+            label = self.spec.label
+            _log.warning(
+                "a worker for %s died while being prepared, another starts: %s", label, error
+            )
+            self.top_up()
+            return
         self._failure = (time.monotonic() + self._config.retry_seconds, error)
         if not isinstance(error, PrepareFailed):
             _log.warning("cannot start a worker for %s: %s", self.spec.label, error)

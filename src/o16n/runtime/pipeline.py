@@ -152,8 +152,9 @@ class Pipeline:
             self._loop.call_soon(self._flush)
         return await call.future
 
-    def fail(self, first: O16nError) -> None:
-        """Fail every call in flight (`first` for the running one), close, refuse new calls."""
+    def fail(self, first: O16nError, behind: O16nError | None = None) -> None:
+        """Fail every call in flight, close, refuse new calls: `first` for the running call;
+        the calls behind it get a copy of `behind`, or a WorkerCrashed flagged never started."""
         if self.failure is None:
             self.failure = first.message
         self._close()
@@ -163,7 +164,10 @@ class Pipeline:
                 call.timer.cancel()
             if not call.future.done():
                 call.future.set_exception(first)
-            first = crashed(f"{self.failure} (this call never started)", never_started=True)
+            if behind is not None:
+                first = type(behind)(behind.message)
+            else:
+                first = crashed(f"{self.failure} (this call never started)", never_started=True)
 
     def receive(self) -> None:
         """Read what the worker sent and resolve the calls it answers (also called at exit)."""

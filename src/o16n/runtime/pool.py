@@ -4,7 +4,9 @@ Every version gets a pool on demand (up to `PoolConfig.max_workers` workers), or
 `set_pool` gave it (reference §11). Pools take blank interpreters from the generic pool (see
 `spares`), so the first call after publishing pays for the snapshot and initCode only. A
 background task, started with the first call (or `start`), keeps the blank workers topped
-up, warms dedicated pools and releases the workers of versions left idle.
+up, warms dedicated pools and releases the workers of versions left idle. Deleting a version
+or changing its code stops its workers at once (`stop`, `replaced`); a late call for what was
+stopped is refused rather than bring the workers back.
 """
 
 from __future__ import annotations
@@ -24,7 +26,7 @@ from o16n.domain.models import (
     ServiceCapacity,
     ServiceVersion,
 )
-from o16n.errors import CapacityExceeded, WorkerError
+from o16n.errors import CapacityExceeded, WorkerError, WorkerStopped
 from o16n.runtime.configuration import PoolConfig
 from o16n.runtime.group import VersionPool
 from o16n.runtime.pipeline import never_started
@@ -59,7 +61,8 @@ class ServicePools:
         self._spares = Spares(config)
         self._pools: dict[Key, VersionPool] = {}
         self._sizes: dict[Key, PoolSize] = {}
-        self._drains: set[asyncio.Task[None]] = set()
+        self._stopped: dict[Key, tuple[ServiceSpec, str]] = {}  # what was stopped, and why
+        self._drains: dict[VersionPool, asyncio.Task[None]] = {}  # replaced pools, draining
         self._keeper: asyncio.Task[None] | None = None
         self._closed = False
 
@@ -115,6 +118,34 @@ class ServicePools:
         if pool is not None:
             await pool.drain(self._config.call_seconds)
 
+    def stop(self, name: str, version: str) -> None:
+        """The version was deleted: kill its workers now; its calls fail with WorkerStopped."""
+        self._sizes.pop((name, version), None)
+        reason = f"the service {name}/{version} was deleted"
+        self._stop((name, version), reason, lambda pool: True)
+
+    def replaced(self, service: ServiceVersion) -> None:
+        """A patch stored `service`: kill now the workers that run another code, initCode or
+        snapshot (their calls fail with WorkerStopped); the next call prepares new ones."""
+        label = f"{service.name}/{service.version}"
+        reason = f"the code of the service {label} changed while this call waited or ran"
+        self._stop(
+            (service.name, service.version), reason, lambda p: p.spec.runs_other_code(service)
+        )
+
+    def _stop(self, key: Key, reason: str, which: Callable[[VersionPool], bool]) -> None:
+        """Stop the version's pools (the current one, older ones draining) that `which` picks;
+        a call for the current one's revision is refused from then on."""
+        draining = [pool for pool in self._drains if (pool.spec.name, pool.spec.version) == key]
+        current = self._pools.get(key)
+        for pool in [*draining, *([current] if current is not None else [])]:
+            if not which(pool):
+                continue
+            if pool is current:
+                del self._pools[key]
+                self._stopped[key] = (pool.spec, reason)
+            pool.stop(reason)
+
     def counts(self) -> PoolCounts:
         """How many workers there are now (for /status)."""
         pools = list(self._pools.values())
@@ -132,7 +163,7 @@ class ServicePools:
         pools = list(self._pools.values())
         self._pools.clear()
         grace = min(self._config.call_seconds, _CLOSE_GRACE)
-        await asyncio.gather(*(pool.drain(grace) for pool in pools), *self._drains)
+        await asyncio.gather(*(pool.drain(grace) for pool in pools), *self._drains.values())
         await self._spares.close()
 
     def _check_open(self) -> None:
@@ -151,6 +182,10 @@ class ServicePools:
             return pool
         if pool is not None:
             self._drain_later(pool)
+        stopped = self._stopped.pop(key, None)
+        if stopped is not None and not stopped[0].outdated_by(service):
+            self._stopped[key] = stopped
+            raise WorkerStopped(stopped[1])
         pool = VersionPool(ServiceSpec.of(service), self._config, self._spares, self._load_blob)
         self._pools[key] = pool
         size = self._sizes.get(key)
@@ -161,8 +196,8 @@ class ServicePools:
     def _drain_later(self, pool: VersionPool) -> None:
         """Drain a replaced pool in the background."""
         task = asyncio.get_running_loop().create_task(pool.drain(self._config.call_seconds))
-        self._drains.add(task)
-        task.add_done_callback(self._drains.discard)
+        self._drains[pool] = task
+        task.add_done_callback(lambda _: self._drains.pop(pool, None))
 
     async def _keep(self) -> None:
         """Every tick: top up blank workers and pools, release idle ones, forget empty ones."""

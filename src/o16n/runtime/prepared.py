@@ -36,6 +36,7 @@ class ServiceSpec:
     outputs: tuple[tuple[str, str], ...]
     output_files: tuple[str, ...]
     blob_ids: tuple[str, ...]
+    timeout_seconds: float | None = None
 
     @classmethod
     def of(cls, service: ServiceVersion) -> ServiceSpec:
@@ -51,11 +52,22 @@ class ServiceSpec:
             outputs=tuple((p.name, p.type.value) for p in service.outputs),
             output_files=service.output_file_names,
             blob_ids=service.blob_ids,
+            timeout_seconds=service.timeout_seconds,
         )
 
     def outdated_by(self, service: ServiceVersion) -> bool:
         """Whether `service` is a later revision, or another publication of the same version."""
         return service.created_at != self.published or service.revision > self.revision
+
+    def runs_other_code(self, service: ServiceVersion) -> bool:
+        """Whether `service` has another code, initCode or snapshot than this spec."""
+        mine = (self.code, self.init_code, self.blob_ids)
+        return mine != (service.code, service.init_code, service.blob_ids)
+
+    def deadline(self, default: float) -> float:
+        """How long one call may run (or wait for a worker): the version's own timeout, else
+        `default`."""
+        return default if self.timeout_seconds is None else self.timeout_seconds
 
     @property
     def label(self) -> str:
@@ -99,7 +111,7 @@ class PreparedWorker:
     def __init__(self, process: WorkerProcess, spec: ServiceSpec, call_seconds: float) -> None:
         self.process = process
         self.load = 0
-        self._seconds = call_seconds
+        self._seconds = spec.deadline(call_seconds)
         self._outputs = frozenset(name for name, _ in spec.outputs)
         self._files = frozenset(spec.output_files)
 

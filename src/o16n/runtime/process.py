@@ -184,6 +184,12 @@ class WorkerProcess:
             message = f"the worker (pid {self._proc.pid}) was killed"
             self._pipeline.fail(crashed(message, never_started=False))
 
+    def abort(self, error: O16nError) -> None:
+        """SIGKILL the worker's process group; every call in flight fails with `error` now."""
+        self._kill_group()
+        if self._pipeline is not None:
+            self._pipeline.fail(error, behind=error)
+
     async def stop(self, grace: float = 2.0) -> None:
         """Stop politely (shutdown request), then SIGTERM, then SIGKILL; wait for the exit."""
         if self._exit_task is None:

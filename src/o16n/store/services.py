@@ -42,6 +42,7 @@ def _values(service: ServiceVersion) -> dict[str, object]:
         "source_session_id": service.source_session_id,
         "max_batch_size": service.batching.max_rows if service.batching else None,
         "max_batch_wait_ms": service.batching.max_wait_ms if service.batching else None,
+        "timeout_seconds": service.timeout_seconds,
     }
 
 
@@ -85,6 +86,7 @@ class SqlServices:
             updated_at=mapping["updated_at"],
             source_session_id=mapping["source_session_id"],
             batching=_batching(mapping["max_batch_size"], mapping["max_batch_wait_ms"]),
+            timeout_seconds=mapping["timeout_seconds"],
         )
 
     def _id_of(self, name: str, version: str) -> int | None:

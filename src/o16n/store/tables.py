@@ -137,6 +137,7 @@ services = Table(
     Column("source_session_id", String(36), nullable=True),
     Column("max_batch_size", Integer, nullable=True),
     Column("max_batch_wait_ms", Float, nullable=True),
+    Column("timeout_seconds", Float, nullable=True),
     UniqueConstraint("name", "version", name="uq_services_name_version"),
 )
 

@@ -43,8 +43,9 @@ async def consume(call: Call) -> Response:
 async def swagger(call: Call) -> Response:
     """The version's own Swagger 2.0 document."""
     name, version = name_and_version(call)
-    service = await run_in_threadpool(call.services.services.get, name, version)
-    return JSONResponse(service_document(service))
+    services = call.services.services
+    service = await run_in_threadpool(services.get, name, version)
+    return JSONResponse(service_document(service, services.timeout_of(service)))
 
 
 OPERATIONS = (

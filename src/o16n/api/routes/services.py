@@ -58,6 +58,7 @@ def _request(wire: PublishWebServiceRequest) -> PublishRequest:
         outputs=_pairs(wire.outputParameterDefinitions),
         output_file_names=tuple(wire.outputFileNames) if wire.outputFileNames is not None else None,
         runtime_type=wire.runtimeType,
+        timeout_seconds=wire.timeoutSeconds,
     )
 
 
@@ -90,6 +91,7 @@ def _wire(call: Call, rights: Rights, service: ServiceVersion) -> dict[str, obje
         revision=service.revision,
         maxBatchSize=service.batching.max_rows if service.batching else None,
         maxBatchWaitMs=service.batching.max_wait_ms if service.batching else None,
+        timeoutSeconds=services.timeout_of(service),
     ).model_dump()
 
 
@@ -131,9 +133,10 @@ async def patch_version(call: Call) -> Response:
     wire = await read_model(call.request, PublishWebServiceRequest, call.services.limits.json_bytes)
     name, version = name_and_version(call)
     services = call.services.services
-    await run_in_threadpool(
+    patched = await run_in_threadpool(
         services.patch, call.user, rights_of(call), name, version, _request(wire)
     )
+    services.after_patch(patched)
     return JSONResponse(version)
 
 
@@ -143,7 +146,7 @@ async def delete_version(call: Call) -> Response:
     services = call.services.services
     await run_in_threadpool(services.delete, call.user, rights_of(call), name, version)
     await call.services.batches.forget_version(name, version)
-    await services.after_delete(name, version)
+    services.after_delete(name, version)
     return JSONResponse(version)
 
 

@@ -29,7 +29,7 @@ from o16n.domain.sessions import SessionLimits, Sessions
 from o16n.domain.snapshots import Snapshots
 from o16n.domain.status import Detail, Health, StatusReporter
 from o16n.ids import new_secret
-from o16n.runtime.configuration import PoolConfig
+from o16n.runtime.configuration import PoolConfig, default_live_workers
 from o16n.runtime.cpus import usable_cpus
 from o16n.runtime.interpreters import LocalInterpreters, WorkerConfig
 from o16n.runtime.limits import WorkerLimits
@@ -140,6 +140,7 @@ def _service_pools(
         prepare_seconds=settings.service_prepare_seconds,
         depth=settings.pool_pipeline_depth,
         max_workers=settings.pool_max_workers or usable_cpus(),
+        max_live=settings.pool_max_live_workers or default_live_workers(usable_cpus()),
         max_queue=settings.pool_max_queue,
         idle_seconds=settings.pool_idle_seconds,
         blank=settings.pool_blank_workers,

@@ -109,6 +109,12 @@ class Settings(BaseSettings):
         ge=0,
         description="Workers per version without a dedicated pool (0: the CPUs it may use).",
     )
+    pool_max_live_workers: int = Field(
+        default=0,
+        ge=0,
+        description="Workers prepared for versions alive at once on this machine; the least "
+        "recently used idle ones make room (0: 4 per CPU it may use, at least 8).",
+    )
     pool_pipeline_depth: int = Field(
         default=8, ge=1, description="Calls in flight per worker (pipelining)."
     )

@@ -10,12 +10,19 @@ from o16n.runtime.limits import WorkerLimits
 from o16n.runtime.sandbox import Identities
 
 
+def default_live_workers(cpus: int) -> int:
+    """Prepared workers kept alive per machine by default: 4 per usable CPU, at least 8."""
+    return max(8, 4 * cpus)
+
+
 @dataclass(frozen=True)
 class PoolConfig:
     """Where service workers live, their limits and deadlines, and how pools grow and shrink.
 
     `depth` is the number of calls pipelined to one worker; `max_workers` the size of a
-    version's pool without a dedicated size; `max_queue` the calls that may wait per version;
+    version's pool without a dedicated size; `max_live` the workers prepared for versions that
+    may live on this machine at once (the least recently used idle ones are evicted to make room;
+    a version with none always gets one); `max_queue` the calls that may wait per version;
     `idle_seconds` how long a version stays unused before its surplus workers go; `blank` the
     started interpreters kept ready for any version (generic pool), each having imported
     `preload`; `identities` who workers run as (None: `limits.user`); `retry_seconds` how
@@ -31,6 +38,7 @@ class PoolConfig:
     prepare_seconds: float = 600.0
     depth: int = 8
     max_workers: int = field(default_factory=usable_cpus)
+    max_live: int = field(default_factory=lambda: default_live_workers(usable_cpus()))
     max_queue: int = 1000
     idle_seconds: float = 300.0
     blank: int = 2
@@ -39,7 +47,7 @@ class PoolConfig:
 
     def __post_init__(self) -> None:
         """Refuse sizes and times that cannot work."""
-        for name in ("depth", "max_workers", "max_queue"):
+        for name in ("depth", "max_workers", "max_live", "max_queue"):
             if getattr(self, name) < 1:
                 raise ValueError(f"{name} must be at least 1")
         if self.blank < 0:

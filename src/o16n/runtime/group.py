@@ -39,6 +39,7 @@ class VersionPool:
         config: PoolConfig,
         spares: Spares,
         load_blob: Callable[[str], bytes],
+        admit: Callable[[VersionPool], bool] = lambda _: True,
     ) -> None:
         self.spec = spec
         self.minimum = 0
@@ -48,6 +49,7 @@ class VersionPool:
         self._config = config
         self._spares = spares
         self._load_blob = load_blob
+        self._admit = admit
         self._starting = 0
         self._bring_ups: set[asyncio.Task[None]] = set()
         self._queue: deque[asyncio.Future[PreparedWorker]] = deque()
@@ -62,6 +64,22 @@ class VersionPool:
     def ready(self) -> int:
         """Workers prepared and running."""
         return sum(1 for worker in self.workers if worker.alive)
+
+    @property
+    def live(self) -> int:
+        """Workers in the pool or starting for it."""
+        return len(self.workers) + self._starting
+
+    @property
+    def evictable(self) -> bool:
+        """An idle worker above the dedicated minimum could go."""
+        return len(self.workers) > self.minimum and any(not w.load for w in self.workers)
+
+    def evict(self) -> None:
+        """Stop one idle worker to make room for another version's."""
+        idle = next((w for w in self.workers if not w.load), None)
+        if idle is not None and len(self.workers) > self.minimum:
+            self._remove(idle)
 
     @property
     def busy(self) -> int:
@@ -226,8 +244,8 @@ class VersionPool:
             self._start()
 
     def _may_start(self) -> bool:
-        """Not stopping, and preparing did not just fail."""
-        return not self._closing and not self._paused()
+        """Not stopping, preparing did not just fail, and the machine has room."""
+        return not self._closing and not self._paused() and self._admit(self)
 
     def _paused(self) -> bool:
         """Preparing failed less than `retry_seconds` ago."""

@@ -6,7 +6,10 @@ Every version gets a pool on demand (up to `PoolConfig.max_workers` workers), or
 background task, started with the first call (or `start`), keeps the blank workers topped
 up, warms dedicated pools and releases the workers of versions left idle. Deleting a version
 or changing its code stops its workers at once (`stop`, `replaced`); a late call for what was
-stopped is refused rather than bring the workers back.
+stopped is refused rather than bring the workers back. At most `max_live` prepared workers
+live on the machine: a version that needs one evicts the least recently used idle worker of
+another version, so a thousand versions can be published and each answers its first call in
+the time of one preparation.
 """
 
 from __future__ import annotations
@@ -186,12 +189,32 @@ class ServicePools:
         if stopped is not None and not stopped[0].outdated_by(service):
             self._stopped[key] = stopped
             raise WorkerStopped(stopped[1])
-        pool = VersionPool(ServiceSpec.of(service), self._config, self._spares, self._load_blob)
+        spec = ServiceSpec.of(service)
+        pool = VersionPool(spec, self._config, self._spares, self._load_blob, self._admit)
         self._pools[key] = pool
         size = self._sizes.get(key)
         if size is not None:
             pool.resize(size.initial, size.maximum)
         return pool
+
+    def _admit(self, pool: VersionPool) -> bool:
+        """Whether `pool` may start a worker: below `max_live` workers on the machine, or once
+        the least recently used idle worker of another version is evicted, or when `pool` has
+        none (every version can make progress)."""
+        if self._live() < self._config.max_live or self._evict_one(besides=pool):
+            return True
+        return pool.live == 0
+
+    def _live(self) -> int:
+        return sum(pool.live for pool in self._pools.values())
+
+    def _evict_one(self, besides: VersionPool | None = None) -> bool:
+        """Evict an idle worker of the least recently used version (not `besides`)."""
+        candidates = [p for p in self._pools.values() if p is not besides and p.evictable]
+        if not candidates:
+            return False
+        min(candidates, key=lambda pool: pool.last_used).evict()
+        return True
 
     def _drain_later(self, pool: VersionPool) -> None:
         """Drain a replaced pool in the background."""
@@ -212,6 +235,8 @@ class ServicePools:
     def _tend(self, now: float) -> None:
         """One maintenance pass."""
         self._spares.refill()
+        while self._live() > self._config.max_live and self._evict_one():
+            pass
         for key, pool in list(self._pools.items()):
             pool.release_idle(now)
             pool.top_up()

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import re
 from dataclasses import dataclass, replace
 from typing import TypeVar
@@ -305,7 +306,7 @@ class Services:
         """Create or resize a version's dedicated pool (publisher or Owner)."""
         if not 0 <= size.initial <= size.maximum:
             raise InvalidInput("need 0 <= InitialPoolSize <= MaxPoolSize", field="InitialPoolSize")
-        service = self._owned(user, rights, name, version)
+        service = await asyncio.to_thread(self._owned, user, rights, name, version)
         if service.runtime_type == REALTIME:
             raise WrongServiceKind(f"{name}/{version} is realtime: it is scored in the web process")
         await self._runtime.set_pool(service, size)
@@ -316,5 +317,5 @@ class Services:
 
     async def delete_pool(self, user: Principal, rights: Rights, name: str, version: str) -> None:
         """Tear a version's dedicated pool down (publisher or Owner)."""
-        self._owned(user, rights, name, version)
+        await asyncio.to_thread(self._owned, user, rights, name, version)
         await self._runtime.drop(name, version)

@@ -60,7 +60,11 @@ class Sessions:
     ) -> Session:
         """Start an interpreter for `user`, loading a snapshot of theirs when given."""
         runtime = runtime_type_of(runtime_type)
-        archive = self._snapshots.content(user, snapshot_id) if snapshot_id else None
+        archive = (
+            await asyncio.to_thread(self._snapshots.content, user, snapshot_id)
+            if snapshot_id
+            else None
+        )
         self._check_capacity(user)
         session_id = SessionId(new_guid())
         session = Session(session_id, name or "", user.user_id, user.username, runtime, now())
@@ -196,12 +200,13 @@ class Sessions:
     async def snapshot(self, user: Principal, session_id: str, name: str | None) -> str:
         """Save the session's workspace and files as a new snapshot; returns its id."""
         archive = await self._run(self._get(user, session_id), lambda it: it.snapshot())
-        return self._snapshots.save(user, name, archive, session_id).id
+        saved = await asyncio.to_thread(self._snapshots.save, user, name, archive, session_id)
+        return saved.id
 
     async def load_snapshot(self, user: Principal, session_id: str, snapshot_id: str) -> None:
         """Merge one of the caller's snapshots into the session."""
         live = self._get(user, session_id)
-        archive = self._snapshots.content(user, snapshot_id)
+        archive = await asyncio.to_thread(self._snapshots.content, user, snapshot_id)
         await self._run(live, lambda it: it.restore(archive))
 
     async def close_idle(self) -> int:

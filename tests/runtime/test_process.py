@@ -445,7 +445,7 @@ def test_worker_imports_only_the_runtime_leaf_modules(tmp_path: Path) -> None:
     import sys
 
     probe = (
-        "import sys, o16n.runtime.worker\n"
+        "import sys, o16n.runtime.worker.main\n"
         "print(sorted(m for m in sys.modules if m.startswith('o16n')))\n"
         "print('asyncio' in sys.modules, 'dill' in sys.modules)"
     )
@@ -463,16 +463,18 @@ def test_worker_imports_only_the_runtime_leaf_modules(tmp_path: Path) -> None:
             [
                 "o16n",
                 "o16n.runtime",
-                "o16n.runtime.conversion",
-                "o16n.runtime.directory",
-                "o16n.runtime.failure",
-                "o16n.runtime.files",
+                "o16n.runtime.worker.conversion",
+                "o16n.runtime.worker.directory",
+                "o16n.runtime.worker.failure",
+                "o16n.runtime.worker.files",
                 "o16n.runtime.limits",
-                "o16n.runtime.payload",
+                "o16n.runtime.worker.payload",
+                "o16n.runtime.worker.pickling",
                 "o16n.runtime.protocol",
-                "o16n.runtime.service",
-                "o16n.runtime.values",
+                "o16n.runtime.worker.service_host",
+                "o16n.runtime.worker.values",
                 "o16n.runtime.worker",
+                "o16n.runtime.worker.main",
             ]
         )
     )

@@ -11,7 +11,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from o16n.runtime.values import UnencodableValue, encode_value
+from o16n.runtime.worker.values import UnencodableValue, encode_value
 
 
 @pytest.mark.parametrize(

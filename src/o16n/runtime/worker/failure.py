@@ -5,6 +5,7 @@ Standalone (the worker imports it): it imports nothing from o16n.
 
 from __future__ import annotations
 
+import linecache
 import traceback
 
 MAX_FRAMES = 30
@@ -16,6 +17,11 @@ def one_line(error: BaseException | None) -> str:
     if error is None:
         return "unknown error"
     return "".join(traceback.format_exception_only(type(error), error)).strip()[-MAX_MESSAGE:]
+
+
+def remember_source(filename: str, source: str) -> None:
+    """Let tracebacks quote the lines of code compiled under `filename`."""
+    linecache.cache[filename] = (len(source), None, source.splitlines(True), filename)
 
 
 def describe(error: BaseException, hidden: str) -> str:

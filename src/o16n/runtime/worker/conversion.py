@@ -9,10 +9,10 @@ from __future__ import annotations
 
 import importlib
 import warnings
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from typing import Any
 
-from o16n.runtime.values import encode_value
+from o16n.runtime.worker.values import encode_value
 
 Decoder = Callable[[Any], object]
 TYPES = frozenset({"integer", "numeric", "character", "logical", "vector", "matrix", "data.frame"})
@@ -46,7 +46,22 @@ def _data_frame(frame: Any, value: object) -> object:
     return frame(value)
 
 
-def encode_output(kind: str, value: object) -> object:
+def encode_outputs(
+    declared: Sequence[tuple[str, str | None]], namespace: dict[str, object], messages: list[str]
+) -> list[tuple[str, object]]:
+    """Each (name, type) output of `namespace` as JSON data: None when it cannot be encoded,
+    with a message (an encoder failure must not fail the request); type None: as it is."""
+    values: list[tuple[str, object]] = []
+    for name, kind in declared:
+        try:
+            values.append((name, encode_output(kind, namespace.get(name))))
+        except Exception as exc:
+            values.append((name, None))
+            messages.append(f"output {name!r} cannot be encoded: {exc}")
+    return values
+
+
+def encode_output(kind: str | None, value: object) -> object:
     """An output value as JSON data; a `matrix` that is one-dimensional becomes one row."""
     encoded = encode_value(value)
     one_dimensional = isinstance(encoded, list) and not all(isinstance(r, list) for r in encoded)

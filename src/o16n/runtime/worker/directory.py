@@ -8,8 +8,8 @@ from __future__ import annotations
 import contextlib
 from collections.abc import Callable, Iterator
 
-from o16n.runtime import files
-from o16n.runtime.payload import RequestError, check_keys, member
+from o16n.runtime.worker import files
+from o16n.runtime.worker.payload import RequestError, check_keys, member
 
 Handler = Callable[[dict[str, object]], dict[str, object]]
 

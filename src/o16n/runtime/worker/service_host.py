@@ -13,18 +13,16 @@ from __future__ import annotations
 import contextlib
 import importlib
 import io
-import linecache
-import pickle
-import sys
 import types
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from o16n.runtime import files
-from o16n.runtime.conversion import TYPES, Decoder, decoder, encode_output
-from o16n.runtime.directory import file_errors
-from o16n.runtime.failure import MAX_MESSAGE, describe, one_line
-from o16n.runtime.payload import RequestError, check_keys, member, strings, variable_name
+from o16n.runtime.worker import files
+from o16n.runtime.worker.conversion import TYPES, Decoder, decoder, encode_outputs
+from o16n.runtime.worker.directory import file_errors
+from o16n.runtime.worker.failure import MAX_MESSAGE, describe, one_line, remember_source
+from o16n.runtime.worker.payload import RequestError, check_keys, member, strings, variable_name
+from o16n.runtime.worker.pickling import named_objects, unpickle
 
 INIT_FILE = "<initCode>"
 CODE_FILE = "<code>"
@@ -108,16 +106,11 @@ class ServiceHost:
             for name, content in contents.items():  # files first: pickles may import them
                 files.write(self.root, name, content)
         importlib.invalidate_caches()
-        objects = _unpickle(workspace)
-        if not isinstance(objects, dict):
-            raise RequestError("invalid_input", "a snapshot must hold a dict of named objects")
-        for name in objects:
-            variable_name(name)
-        self.namespace.update(objects)
+        self.namespace.update(named_objects(unpickle(workspace, "the snapshot")))
 
     def _initialize(self, init_code: str) -> None:
         """Run initCode once in the namespace; its failure is the error reply `init_failed`."""
-        _remember(INIT_FILE, init_code)
+        remember_source(INIT_FILE, init_code)
         console = io.StringIO()
         with contextlib.redirect_stdout(console), contextlib.redirect_stderr(console):
             try:
@@ -143,7 +136,7 @@ class ServiceHost:
             with contextlib.redirect_stdout(console), contextlib.redirect_stderr(console):
                 error = prepared.compile_error or _run(prepared.code, namespace)
             messages = [error] if error else []
-            outputs = _outputs(prepared, namespace, messages)
+            outputs = dict(encode_outputs(prepared.outputs, namespace, messages))
         finally:
             namespace.clear()
             namespace.update(prepared.globals)
@@ -180,20 +173,6 @@ def _run(code: types.CodeType | None, namespace: dict[str, object]) -> str:
     return ""
 
 
-def _outputs(
-    prepared: _Prepared, namespace: dict[str, object], messages: list[str]
-) -> dict[str, object]:
-    """Each declared output as JSON data (None when missing or unencodable, with a message)."""
-    values: dict[str, object] = {}
-    for name, kind in prepared.outputs:
-        try:
-            values[name] = encode_output(kind, namespace.get(name))
-        except Exception as exc:  # an encoder failure must not kill the request
-            values[name] = None
-            messages.append(f"output {name!r} cannot be encoded: {exc}")
-    return values
-
-
 def _read(root: int, name: str) -> bytes | None:
     """A declared output file's content, or None when the call did not produce it."""
     try:
@@ -204,16 +183,11 @@ def _read(root: int, name: str) -> bytes | None:
 
 def _compiled(code: str) -> tuple[types.CodeType | None, str]:
     """The code compiled once, or the SyntaxError every call will report."""
-    _remember(CODE_FILE, code)
+    remember_source(CODE_FILE, code)
     try:
         return compile(code, CODE_FILE, "exec"), ""
     except (SyntaxError, ValueError) as exc:
         return None, describe(exc, __file__)
-
-
-def _remember(filename: str, source: str) -> None:
-    """Let tracebacks quote the service's lines."""
-    linecache.cache[filename] = (len(source), None, source.splitlines(True), filename)
 
 
 def _declared(payload: dict[str, object], key: str) -> list[tuple[str, str]]:
@@ -243,44 +217,3 @@ def _file_name(name: str) -> str:
         return files.relative_path(name)
     except ValueError as exc:
         raise RequestError("invalid_input", str(exc)) from None
-
-
-def _unpickle(data: bytes) -> object:
-    """The objects of a snapshot; unpickle_failed naming the object and the missing module."""
-    import dill  # here, once `__main__` is the service namespace
-
-    try:
-        return dill.loads(data)
-    except Exception as exc:
-        culprit = _culprit(data)
-        what = "the snapshot" if culprit is None else f"object {culprit!r} of the snapshot"
-        raise RequestError("unpickle_failed", f"cannot unpickle {what}: {one_line(exc)}") from None
-
-
-class _Probe(pickle._Unpickler):
-    """A pure-Python unpickler resolving names as dill's does, whose stack can be inspected."""
-
-    def find_class(self, module: str, name: str) -> object:
-        """dill's special names, then the usual lookup."""
-        if (module, name) == ("__builtin__", "__main__"):
-            return sys.modules["__main__"].__dict__
-        if (module, name) == ("__builtin__", "NoneType"):
-            return type(None)
-        return super().find_class("dill._dill" if module == "dill.dill" else module, name)
-
-
-def _culprit(data: bytes) -> str | None:
-    """The name whose value was being unpickled when unpickling the workspace dict failed."""
-    probe = _Probe(io.BytesIO(data))
-    try:
-        probe.load()
-        return None
-    except Exception:
-        levels: list[list[object]] = [*getattr(probe, "metastack", []), getattr(probe, "stack", [])]
-    outer = levels[0] if levels else []
-    if not outer or type(outer[0]) is not dict:
-        return None
-    items = outer[1:] if len(outer) > 1 else (levels[1] if len(levels) > 1 else [])
-    if len(items) % 2 == 1 and type(items[-1]) is str:
-        return items[-1]
-    return None

@@ -1,7 +1,7 @@
-"""Worker entry point (`python -m o16n.runtime.worker <fd>`): the ONLY module that runs user code.
+"""The worker's request loop and session handlers (`python -m o16n.runtime.worker <fd>`).
 
-It also is the only one that unpickles (dill). It talks to the web process over the socket
-`fd` only; its stdout and stderr are not the protocol channel.
+It talks to the web process over the socket `fd` only; its stdout and stderr are not the
+protocol channel.
 """
 
 from __future__ import annotations
@@ -23,11 +23,7 @@ from collections import deque
 from collections.abc import Callable
 from types import FrameType
 
-from o16n.runtime import files
-from o16n.runtime.directory import Directory, file_errors
-from o16n.runtime.failure import MAX_MESSAGE, describe, one_line
 from o16n.runtime.limits import LIMIT_KEYS, apply_limits
-from o16n.runtime.payload import RequestError, check_keys, member, variable_name
 from o16n.runtime.protocol import (
     DEFAULT_MAX_FRAME,
     PROTOCOL_VERSION,
@@ -36,8 +32,13 @@ from o16n.runtime.protocol import (
     Reply,
     Request,
 )
-from o16n.runtime.service import ServiceHost
-from o16n.runtime.values import encode_value
+from o16n.runtime.worker import files
+from o16n.runtime.worker.conversion import encode_outputs
+from o16n.runtime.worker.directory import Directory, file_errors
+from o16n.runtime.worker.failure import MAX_MESSAGE, describe, one_line, remember_source
+from o16n.runtime.worker.payload import RequestError, check_keys, member, variable_name
+from o16n.runtime.worker.pickling import dill_module, named_objects, unpickle
+from o16n.runtime.worker.service_host import ServiceHost
 
 _SOURCES_KEPT = 200
 
@@ -114,13 +115,7 @@ class Session:
         with contextlib.redirect_stdout(console), contextlib.redirect_stderr(console):
             error = self._run(code)
         messages = [error] if error else []
-        values: list[tuple[str, object]] = []
-        for name in outputs:
-            try:
-                values.append((name, encode_value(self.namespace.get(name))))
-            except Exception as exc:  # an encoder failure must not kill the request
-                values.append((name, None))
-                messages.append(f"output {name!r} cannot be encoded: {exc}")
+        values = encode_outputs([(name, None) for name in outputs], self.namespace, messages)
         changed = files.changed(before, files.scan(self.root))
         message = "\n".join(messages)[-MAX_MESSAGE:]
         result = ExecuteResult(not messages, console.getvalue(), message, values, changed)
@@ -136,7 +131,7 @@ class Session:
 
     def _remember_source(self, filename: str, code: str) -> None:
         """Let tracebacks quote the lines of recent executions."""
-        linecache.cache[filename] = (len(code), None, code.splitlines(True), filename)
+        remember_source(filename, code)
         self._sources.append(filename)
         if len(self._sources) > _SOURCES_KEPT:
             linecache.cache.pop(self._sources.popleft(), None)
@@ -202,11 +197,11 @@ class Session:
     def _dump(self) -> tuple[bytes, list[str]]:
         """dill bytes of the dict of picklable user globals, and the names left out."""
         objects = {n: v for n, v in self.namespace.items() if _is_user_object(n, v)}
-        data, error = self.guarded(functools.partial(_dill().dumps, objects))
+        data, error = self.guarded(functools.partial(dill_module().dumps, objects))
         skipped: list[str] = []
         if error is not None:
             for name, value in list(objects.items()):
-                if self.guarded(functools.partial(_dill().dumps, value))[1] is not None:
+                if self.guarded(functools.partial(dill_module().dumps, value))[1] is not None:
                     skipped.append(name)
                     del objects[name]
             data = self._pickle("the workspace", objects)
@@ -215,35 +210,25 @@ class Session:
 
     def _load(self, data: bytes) -> list[str]:
         """Unpickle a _dump blob and merge it into the namespace; the names it held."""
-        objects = self._unpickle("the snapshot", data)
-        if not isinstance(objects, dict) or not all(type(name) is str for name in objects):
-            raise RequestError("invalid_input", "a snapshot must hold a dict of named objects")
-        for name in objects:
-            variable_name(name)
+        objects = named_objects(self._unpickle("the snapshot", data))
         self.namespace.update(objects)
         return list(objects)
 
     def _pickle(self, what: str, value: object) -> bytes:
         """dill bytes of `value`, or invalid_input naming `what`."""
-        data, error = self.guarded(lambda: _dill().dumps(value))
+        data, error = self.guarded(lambda: dill_module().dumps(value))
         if error is not None or not isinstance(data, bytes):
             raise RequestError("invalid_input", f"{what} cannot be pickled: {one_line(error)}")
         return data
 
     def _unpickle(self, what: str, data: bytes) -> object:
-        """The object in dill bytes, or unpickle_failed naming `what` and the reason."""
-        value, error = self.guarded(lambda: _dill().loads(data))
+        """The object in dill bytes (interruptibly), or unpickle_failed naming `what`."""
+        value, error = self.guarded(lambda: unpickle(data, what))
+        if isinstance(error, RequestError):
+            raise error
         if error is not None:
             raise RequestError("unpickle_failed", f"cannot unpickle {what}: {one_line(error)}")
         return value
-
-
-def _dill() -> types.ModuleType:
-    """dill, imported on first use (after `__main__` is the session namespace)."""
-    import dill
-
-    module: types.ModuleType = dill
-    return module
 
 
 def _is_user_object(name: str, value: object) -> bool:
@@ -336,7 +321,3 @@ def main(argv: list[str]) -> int:
         if request.kind == "shutdown":
             break
     return 0
-
-
-if __name__ == "__main__":
-    os._exit(main(sys.argv))  # without waiting for threads user code may have left running

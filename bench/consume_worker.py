@@ -22,7 +22,7 @@ from tests.harness import traversable_tmp_dir
 
 from o16n.domain.models import JsonValue, Parameter, ParameterType, ServiceVersion
 from o16n.runtime.limits import WorkerLimits
-from o16n.runtime.pool import PoolConfig, ServicePools
+from o16n.runtime.service_pools import PoolConfig, ServicePools
 
 INIT = (
     "from sklearn import datasets, svm\n"

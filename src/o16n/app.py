@@ -19,11 +19,11 @@ from o16n.auth.tokens import JwtSigner, load_or_create_key
 from o16n.blobs.local import LocalBlobs
 from o16n.domain.accounts import Accounts, TokenPolicy
 from o16n.domain.authentication import Authenticator
+from o16n.domain.batch_journal import Journal
+from o16n.domain.batch_runner import BatchRunner
 from o16n.domain.batches import Batches, BatchPolicy
-from o16n.domain.journal import Journal
 from o16n.domain.models import Role
 from o16n.domain.realtime import RealtimeServices
-from o16n.domain.runner import BatchRunner
 from o16n.domain.services import Services
 from o16n.domain.sessions import SessionLimits, Sessions
 from o16n.domain.snapshots import Snapshots
@@ -33,8 +33,8 @@ from o16n.runtime.configuration import PoolConfig, default_live_workers
 from o16n.runtime.cpus import usable_cpus
 from o16n.runtime.interpreters import LocalInterpreters, WorkerConfig
 from o16n.runtime.limits import WorkerLimits
-from o16n.runtime.pool import ServicePools
 from o16n.runtime.sandbox import Identities, open_root
+from o16n.runtime.service_pools import ServicePools
 from o16n.scoring.onnx import OnnxScorer
 from o16n.settings import Settings
 from o16n.store import schema

@@ -15,8 +15,8 @@ import pytest
 from o16n.domain.models import Parameter, ParameterType, ServiceVersion
 from o16n.runtime.configuration import PoolConfig
 from o16n.runtime.limits import WorkerLimits
-from o16n.runtime.pool import ServicePools
 from o16n.runtime.process import WorkerProcess
+from o16n.runtime.service_pools import ServicePools
 from tests.harness import nobody_can_run_workers
 
 T = TypeVar("T")

@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from datetime import timedelta
 
 from o16n.domain import parameters
+from o16n.domain.batch_runner import BatchRunner, Work
 from o16n.domain.models import (
     BatchExecution,
     BatchRecord,
@@ -25,7 +26,6 @@ from o16n.domain.models import (
     ServiceVersion,
 )
 from o16n.domain.ports import BlobStore, MetadataStore
-from o16n.domain.runner import BatchRunner, Work
 from o16n.domain.services import Services
 from o16n.domain.snapshots import Snapshots
 from o16n.errors import InvalidInput, NotFound

@@ -5,9 +5,9 @@ pipelined). When every worker is that busy the call waits in a bounded FIFO queu
 pool grows up to its maximum (a blank worker from the generic pool, prepared for the version).
 A slot that frees is handed to the oldest waiting call at once, so a queue never coexists with
 a free slot. A worker that dies is removed and replaced; its calls fail (the web process
-retries the ones that never started, see `pool.ServicePools.consume`), and a worker that dies
-while being prepared is replaced too, so waiting calls get the next one. `stop` kills every
-worker at once, for a version deleted or given new code.
+retries the ones that never started, see `service_pools.ServicePools.consume`), and a worker
+that dies while being prepared is replaced too, so waiting calls get the next one. `stop`
+kills every worker at once, for a version deleted or given new code.
 """
 
 from __future__ import annotations
@@ -23,7 +23,7 @@ from o16n.domain.models import ConsumeResult, JsonValue
 from o16n.errors import CapacityExceeded, O16nError, WorkerCrashed, WorkerError, WorkerStopped
 from o16n.runtime.configuration import PoolConfig
 from o16n.runtime.pipeline import crashed
-from o16n.runtime.prepared import PreparedWorker, PrepareFailed, ServiceSpec, prepare
+from o16n.runtime.service_worker import PreparedWorker, PrepareFailed, ServiceSpec, prepare
 from o16n.runtime.spares import Spares
 
 _log = logging.getLogger("o16n.runtime")

@@ -31,11 +31,11 @@ from o16n.domain.models import (
 )
 from o16n.errors import CapacityExceeded, WorkerError, WorkerStopped
 from o16n.runtime.configuration import PoolConfig
-from o16n.runtime.group import VersionPool
 from o16n.runtime.pipeline import never_started
-from o16n.runtime.prepared import ServiceSpec
 from o16n.runtime.sandbox import reset_root
+from o16n.runtime.service_worker import ServiceSpec
 from o16n.runtime.spares import Spares
+from o16n.runtime.version_pool import VersionPool
 
 __all__ = ["PoolConfig", "PoolCounts", "ServicePools"]
 

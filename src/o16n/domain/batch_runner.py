@@ -11,7 +11,7 @@ from collections import Counter, deque
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 
-from o16n.domain.journal import Finished, Journal, Settled, Started
+from o16n.domain.batch_journal import Finished, Journal, Settled, Started
 from o16n.domain.models import BatchExecution, BatchState, ConsumeResult, JsonValue
 from o16n.domain.ports import CapacityGauge
 from o16n.errors import CapacityExceeded, O16nError

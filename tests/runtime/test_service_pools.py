@@ -15,7 +15,7 @@ import pytest
 
 from o16n.domain.models import ConsumeResult, PoolSize, ServiceVersion
 from o16n.errors import CapacityExceeded, WorkerCrashed, WorkerStopped, WorkerTimeout
-from o16n.runtime.pool import ServicePools
+from o16n.runtime.service_pools import ServicePools
 from tests.runtime.conftest import (
     PUBLISHED,
     ConfigMaker,

@@ -14,13 +14,13 @@ import pytest
 
 from o16n.domain.models import Parameter, ParameterType, ServiceVersion
 from o16n.runtime.configuration import PoolConfig
+from o16n.runtime.interpreters import SessionWorker
 from o16n.runtime.limits import WorkerLimits
-from o16n.runtime.process import WorkerProcess
 from o16n.runtime.service_pools import ServicePools
 from tests.harness import nobody_can_run_workers
 
 T = TypeVar("T")
-Spawner = Callable[..., WorkerProcess]
+Spawner = Callable[..., SessionWorker]
 
 
 class Runner(Protocol):
@@ -53,11 +53,11 @@ def run() -> Runner:
 @pytest.fixture
 def spawn(open_tmp_path: Path) -> Iterator[Spawner]:
     """Make (unstarted) workers with their own working directory under a temporary folder."""
-    made: list[WorkerProcess] = []
+    made: list[SessionWorker] = []
 
-    def make(limits: WorkerLimits | None = None, **options: Any) -> WorkerProcess:
+    def make(limits: WorkerLimits | None = None, **options: Any) -> SessionWorker:
         limits = limits or WorkerLimits(user=WORKER_USER)
-        worker = WorkerProcess(open_tmp_path / f"worker{len(made)}", limits, **options)
+        worker = SessionWorker(open_tmp_path / f"worker{len(made)}", limits, **options)
         made.append(worker)
         return worker
 

@@ -21,6 +21,7 @@ from o16n.errors import (
 from o16n.runtime.limits import WorkerLimits
 from o16n.runtime.pipeline import never_started
 from o16n.runtime.process import WorkerProcess
+from o16n.runtime.protocol import names_reply
 from tests.runtime.conftest import IS_ROOT, NOBODY_WORKS, WORKER_USER, Runner, Spawner
 
 T = 10.0
@@ -496,3 +497,43 @@ def test_a_worker_object_is_started_once(run: Runner, spawn: Spawner) -> None:
                 await worker.start()
 
     run(scenario())
+
+
+REPLACE_HANDLER = (
+    "import gc\n"
+    "session = next(o for o in gc.get_objects() if type(o).__name__ == 'Session')\n"
+    "session.handlers[{kind!r}] = lambda payload: {reply!r}"
+)
+
+
+@pytest.mark.parametrize(
+    ("kind", "reply", "reason"),
+    [
+        ("workspace_list", {"names": 3}, "names must be list"),
+        ("workspace_dump", {"data": "text", "skipped": []}, "data must be bytes"),
+        ("file_list", {"names": [], "extra": 1}, "unknown keys"),
+        ("execute", {"success": True}, "missing keys"),
+    ],
+)
+def test_a_reply_of_the_wrong_type_for_its_kind_kills_the_worker(
+    run: Runner, spawn: Spawner, kind: str, reply: dict[str, object], reason: str
+) -> None:
+    worker = spawn()
+    requests = {
+        "workspace_list": lambda: worker.workspace_names(T),
+        "workspace_dump": lambda: worker.workspace_dump(T),
+        "file_list": lambda: worker.request("file_list", {}, T, names_reply),
+        "execute": lambda: worker.execute("", {}, [], T),
+    }
+
+    async def scenario() -> None:
+        await worker.start()
+        replaced = await worker.execute(REPLACE_HANDLER.format(kind=kind, reply=reply), {}, [], T)
+        assert replaced.success, replaced.error_message
+        with pytest.raises(WorkerProtocolError, match=reason):
+            await requests[kind]()
+        assert not worker.alive
+        await worker.stop()
+
+    run(scenario())
+    assert gone(worker.pid)

@@ -6,11 +6,19 @@ import asyncio
 import shutil
 from dataclasses import dataclass
 from pathlib import Path
+from typing import cast
 
 from o16n.domain.models import ExecutionResult, JsonValue
-from o16n.errors import WorkerProtocolError
 from o16n.runtime.limits import WorkerLimits
 from o16n.runtime.process import WorkerProcess
+from o16n.runtime.protocol import (
+    ExecuteResult,
+    data_reply,
+    dump_reply,
+    empty_reply,
+    names_reply,
+    restored_reply,
+)
 from o16n.runtime.sandbox import Identities, reset_root
 
 
@@ -25,40 +33,45 @@ class WorkerConfig:
     identities: Identities | None = None
 
 
-_SCALARS = frozenset({type(None), bool, int, float, str})
+class SessionWorker(WorkerProcess):
+    """A worker process driven as a session's interpreter: the session request kinds."""
 
+    async def execute(
+        self, code: str, inputs: dict[str, object], outputs: list[str], timeout: float
+    ) -> ExecuteResult:
+        """Run code in the worker's namespace with inputs bound; read the named outputs."""
+        payload: dict[str, object] = {"code": code, "inputs": inputs, "outputs": outputs}
+        return await self.request("execute", payload, timeout, ExecuteResult.from_payload)
 
-def json_value(value: object) -> JsonValue:
-    """`value` as JSON data; the worker sends nothing else, so anything else is a violation."""
-    if type(value) in _SCALARS:
-        return value  # type: ignore[return-value]
-    if isinstance(value, list):
-        if all(type(item) in _SCALARS for item in value):
-            return value  # a flat list (the common output) needs no recursion
-        return [json_value(item) for item in value]
-    if isinstance(value, dict) and all(isinstance(key, str) for key in value):
-        return {key: json_value(item) for key, item in value.items()}
-    raise WorkerProtocolError(f"the worker sent a {type(value).__name__} where JSON was due")
+    async def workspace_names(self, timeout: float) -> list[str]:
+        """The names of the user objects in the worker's namespace."""
+        return await self.request("workspace_list", {}, timeout, names_reply)
 
+    async def workspace_get(self, name: str, timeout: float) -> bytes:
+        """One object of the namespace as dill bytes (NotFound if there is none)."""
+        return await self.request("workspace_get", {"name": name}, timeout, data_reply)
 
-def _strings(reply: dict[str, object], key: str) -> list[str]:
-    value = reply.get(key)
-    if not isinstance(value, list) or not all(isinstance(item, str) for item in value):
-        raise WorkerProtocolError(f"the worker's reply lacks the list of strings {key!r}")
-    return list(value)
+    async def workspace_put(self, name: str, data: bytes, timeout: float) -> None:
+        """Unpickle dill bytes in the worker as global `name` (InvalidInput if they fail)."""
+        await self.request("workspace_put", {"name": name, "data": data}, timeout, empty_reply)
 
+    async def workspace_delete(self, name: str, timeout: float) -> None:
+        """Remove a global from the namespace (NotFound if there is none)."""
+        await self.request("workspace_delete", {"name": name}, timeout, empty_reply)
 
-def _bytes(reply: dict[str, object], key: str) -> bytes:
-    value = reply.get(key)
-    if not isinstance(value, bytes):
-        raise WorkerProtocolError(f"the worker's reply lacks the bytes {key!r}")
-    return value
+    async def workspace_dump(self, timeout: float) -> tuple[bytes, list[str]]:
+        """All picklable user objects as one dill blob, and the names left out."""
+        return await self.request("workspace_dump", {}, timeout, dump_reply)
+
+    async def workspace_load(self, data: bytes, timeout: float) -> list[str]:
+        """Merge a workspace_dump blob into the namespace; the names it brought."""
+        return await self.request("workspace_load", {"data": data}, timeout, names_reply)
 
 
 class LocalInterpreter:
     """The Interpreter port on one local worker process."""
 
-    def __init__(self, worker: WorkerProcess, call_seconds: float) -> None:
+    def __init__(self, worker: SessionWorker, call_seconds: float) -> None:
         self._worker = worker
         self._seconds = call_seconds
 
@@ -76,7 +89,7 @@ class LocalInterpreter:
             success=result.success,
             console_output=result.console_output,
             error_message=result.error_message,
-            outputs=[(name, json_value(value)) for name, value in result.outputs],
+            outputs=[(name, cast(JsonValue, value)) for name, value in result.outputs],
             changed_files=result.changed_files,
         )
 
@@ -98,28 +111,30 @@ class LocalInterpreter:
 
     async def file_names(self) -> list[str]:
         """Files in the working directory."""
-        return _strings(await self._worker.call("file_list", {}, self._seconds), "names")
+        return await self._worker.request("file_list", {}, self._seconds, names_reply)
 
     async def file_get(self, name: str) -> bytes:
         """A working-directory file's content."""
-        reply = await self._worker.call("file_get", {"name": name}, self._seconds)
-        return _bytes(reply, "data")
+        return await self._worker.request("file_get", {"name": name}, self._seconds, data_reply)
 
     async def file_put(self, name: str, data: bytes) -> None:
         """Write a working-directory file."""
-        await self._worker.call("file_put", {"name": name, "data": data}, self._seconds)
+        payload: dict[str, object] = {"name": name, "data": data}
+        await self._worker.request("file_put", payload, self._seconds, empty_reply)
 
     async def file_delete(self, name: str) -> None:
         """Delete a working-directory file."""
-        await self._worker.call("file_delete", {"name": name}, self._seconds)
+        await self._worker.request("file_delete", {"name": name}, self._seconds, empty_reply)
 
     async def snapshot(self) -> bytes:
         """Workspace and files as one zip archive, built by the worker."""
-        return _bytes(await self._worker.call("snapshot_save", {}, self._seconds), "data")
+        data, _ = await self._worker.request("snapshot_save", {}, self._seconds, dump_reply)
+        return data
 
     async def restore(self, archive: bytes) -> None:
         """Merge a snapshot archive into the namespace and working directory."""
-        await self._worker.call("snapshot_load", {"data": archive}, self._seconds)
+        payload: dict[str, object] = {"data": archive}
+        await self._worker.request("snapshot_load", payload, self._seconds, restored_reply)
 
     def interrupt(self) -> None:
         """KeyboardInterrupt in the running user code."""
@@ -142,7 +157,7 @@ class LocalInterpreters:
 
     async def start(self, label: str) -> LocalInterpreter:
         """A ready interpreter working in `root/label`."""
-        worker = WorkerProcess(
+        worker = SessionWorker(
             self._config.root / label,
             self._config.limits,
             start_timeout=self._config.start_seconds,

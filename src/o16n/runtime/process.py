@@ -1,7 +1,10 @@
-"""The web-process side of one worker: spawn, handshake, calls, interrupt, shutdown, exit.
+"""The web-process side of one worker's lifecycle: spawn, handshake, requests, signals, exit.
 
-Runs on the caller's asyncio event loop (no threads of its own; asyncio's child watcher
-aside). When the worker dies, every
+What a request means belongs to its user (sessions: `interpreters`, services: `service_worker`);
+this module only sends it and reads the reply through a typed decoder of `protocol`.
+
+Runs on the caller's asyncio event loop (no threads of its own: the exit is watched through a
+pidfd). When the worker dies, every
 call in flight fails at once with WorkerCrashed; when a call passes its deadline the worker is
 killed, that call fails with WorkerTimeout and the calls queued behind it with WorkerCrashed
 flagged `never_started` (see `pipeline.never_started`), which a pool may retry elsewhere.
@@ -26,9 +29,9 @@ from o16n.runtime.pipeline import Pipeline, crashed, never_started
 from o16n.runtime.protocol import (
     DEFAULT_MAX_FRAME,
     PROTOCOL_VERSION,
-    ExecuteResult,
     ProtocolViolation,
-    string_list,
+    empty_reply,
+    hello_reply,
 )
 from o16n.runtime.sandbox import Identities, Identity, exit_description, launch
 
@@ -117,9 +120,10 @@ class WorkerProcess:
         self._exit_task = loop.create_task(self._watch_exit())
         hello = {"version": PROTOCOL_VERSION, "max_frame": self.max_frame}
         try:
-            reply = await self.call("hello", hello | self.limits.to_payload(), self.start_timeout)
-            if reply != {"pid": self._proc.pid, "version": PROTOCOL_VERSION}:
-                raise WorkerProtocolError(f"unexpected hello reply from the worker: {reply!r}")
+            payload = hello | self.limits.to_payload()
+            pid = await self.request("hello", payload, self.start_timeout, hello_reply)
+            if pid != self._proc.pid:
+                raise WorkerProtocolError(f"the worker says its pid is {pid}, not {self._proc.pid}")
         except BaseException:
             self.kill()
             await asyncio.shield(self._exit_task)
@@ -136,42 +140,24 @@ class WorkerProcess:
             raise crashed("the worker is not started", never_started=True)
         return await self._pipeline.call(kind, payload, timeout)
 
-    async def execute(
-        self, code: str, inputs: dict[str, object], outputs: list[str], timeout: float
-    ) -> ExecuteResult:
-        """Run code in the worker's namespace with inputs bound; read the named outputs."""
-        payload: dict[str, object] = {"code": code, "inputs": inputs, "outputs": outputs}
-        reply = await self.call("execute", payload, timeout)
-        return self._checked(ExecuteResult.from_payload, reply)
-
-    async def workspace_names(self, timeout: float) -> list[str]:
-        """The names of the user objects in the worker's namespace."""
-        reply = await self.call("workspace_list", {}, timeout)
-        return self._checked(lambda r: string_list(r.get("names"), "names"), reply)
-
-    async def workspace_get(self, name: str, timeout: float) -> bytes:
-        """One object of the namespace as dill bytes (NotFound if there is none)."""
-        reply = await self.call("workspace_get", {"name": name}, timeout)
-        return self._checked(lambda r: _member(r, "data", bytes), reply)
-
-    async def workspace_put(self, name: str, data: bytes, timeout: float) -> None:
-        """Unpickle dill bytes in the worker as global `name` (InvalidInput if they fail)."""
-        await self.call("workspace_put", {"name": name, "data": data}, timeout)
-
-    async def workspace_delete(self, name: str, timeout: float) -> None:
-        """Remove a global from the namespace (NotFound if there is none)."""
-        await self.call("workspace_delete", {"name": name}, timeout)
-
-    async def workspace_dump(self, timeout: float) -> tuple[bytes, list[str]]:
-        """All picklable user objects as one dill blob, and the names left out."""
-        reply = await self.call("workspace_dump", {}, timeout)
-        data = self._checked(lambda r: _member(r, "data", bytes), reply)
-        return data, self._checked(lambda r: string_list(r.get("skipped"), "skipped"), reply)
-
-    async def workspace_load(self, data: bytes, timeout: float) -> list[str]:
-        """Merge a workspace_dump blob into the namespace; the names it brought."""
-        reply = await self.call("workspace_load", {"data": data}, timeout)
-        return self._checked(lambda r: string_list(r.get("names"), "names"), reply)
+    async def request(
+        self,
+        kind: str,
+        payload: dict[str, object],
+        timeout: float,
+        reply: Callable[[dict[str, object]], _T],
+    ) -> _T:
+        """One request, its reply read by the typed decoder `reply` (see `protocol`): the one
+        way the web process reads a worker's reply; any mismatch kills the worker."""
+        answer = await self.call(kind, payload, timeout)
+        try:
+            return reply(answer)
+        except ProtocolViolation as exc:
+            self._kill_group()
+            error = WorkerProtocolError(f"the worker broke the protocol and was killed: {exc}")
+            if self._pipeline is not None:
+                self._pipeline.fail(error)
+            raise error from exc
 
     def interrupt(self) -> None:
         """Send SIGINT to the worker's process group: the running execute stops with an error."""
@@ -196,24 +182,13 @@ class WorkerProcess:
             return
         if self.alive:
             with contextlib.suppress(O16nError, TimeoutError):
-                await asyncio.wait_for(self.call("shutdown", {}, grace), grace)
+                await asyncio.wait_for(self.request("shutdown", {}, grace, empty_reply), grace)
         for escalation in (signal.SIGTERM, signal.SIGKILL):
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(asyncio.shield(self._exit_task), grace)
                 break
             self._signal(escalation)
         await self._exit_task
-
-    def _checked(self, convert: Callable[[dict[str, object]], _T], reply: dict[str, object]) -> _T:
-        """A reply payload converted by `convert`; a mismatch kills the worker."""
-        try:
-            return convert(reply)
-        except ProtocolViolation as exc:
-            self._kill_group()
-            error = WorkerProtocolError(f"the worker broke the protocol and was killed: {exc}")
-            if self._pipeline is not None:
-                self._pipeline.fail(error)
-            raise error from exc
 
     def _signal(self, signum: signal.Signals) -> None:
         """Signal the worker's process group while the worker has not been reaped."""
@@ -270,11 +245,3 @@ class WorkerProcess:
         self._pipeline.fail(crashed(message, never_started=False))
         self._close_stderr()
         self._identities.release(self._owner)
-
-
-def _member(payload: dict[str, object], key: str, kind: type[_T]) -> _T:
-    """A reply member of an exact type, or ProtocolViolation."""
-    value = payload.get(key)
-    if type(value) is not kind:
-        raise ProtocolViolation(f"{key} must be {kind.__name__}")
-    return value

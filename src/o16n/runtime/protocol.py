@@ -80,7 +80,7 @@ class ExecuteResult:
         for pair in _typed(payload["outputs"], list, "outputs"):
             if not (isinstance(pair, list) and len(pair) == 2 and isinstance(pair[0], str)):
                 raise ProtocolViolation("execute reply: outputs must be [name, value] pairs")
-            outputs.append((pair[0], pair[1]))
+            outputs.append((pair[0], json_data(pair[1])))
         return cls(
             success=_typed(payload["success"], bool, "success"),
             console_output=_typed(payload["consoleOutput"], str, "consoleOutput"),
@@ -91,6 +91,115 @@ class ExecuteResult:
 
 
 _EXECUTE_KEYS = frozenset({"success", "consoleOutput", "errorMessage", "outputs", "changedFiles"})
+
+
+# The typed replies of the other request kinds, one decoder each: the web process reads a
+# reply only through these (`WorkerProcess.request`), and any mismatch is a ProtocolViolation.
+
+
+def empty_reply(payload: dict[str, object]) -> None:
+    """The reply of a request that only acts (put, delete, service_prepare, shutdown)."""
+    _check_keys(payload, frozenset(), "reply")
+
+
+def names_reply(payload: dict[str, object]) -> list[str]:
+    """The reply of workspace_list, file_list and workspace_load: {names}."""
+    _check_keys(payload, _NAMES_KEYS, "names reply")
+    return string_list(payload["names"], "names")
+
+
+def data_reply(payload: dict[str, object]) -> bytes:
+    """The reply of workspace_get and file_get: {data}."""
+    _check_keys(payload, _DATA_KEYS, "data reply")
+    return _typed(payload["data"], bytes, "data")
+
+
+def dump_reply(payload: dict[str, object]) -> tuple[bytes, list[str]]:
+    """The reply of workspace_dump and snapshot_save: {data, skipped}."""
+    _check_keys(payload, _DUMP_KEYS, "dump reply")
+    return _typed(payload["data"], bytes, "data"), string_list(payload["skipped"], "skipped")
+
+
+def restored_reply(payload: dict[str, object]) -> list[str]:
+    """The reply of snapshot_load: {names, files}; the names of the objects it brought."""
+    _check_keys(payload, _RESTORED_KEYS, "snapshot_load reply")
+    string_list(payload["files"], "files")
+    return string_list(payload["names"], "names")
+
+
+def preload_reply(payload: dict[str, object]) -> list[str]:
+    """The reply of preload: {failed}, the modules that could not be imported."""
+    _check_keys(payload, _PRELOAD_KEYS, "preload reply")
+    return string_list(payload["failed"], "failed")
+
+
+def hello_reply(payload: dict[str, object]) -> int:
+    """The reply of hello: {pid, version} in this protocol version; the worker's pid."""
+    _check_keys(payload, _HELLO_KEYS, "hello reply")
+    if payload["version"] != PROTOCOL_VERSION:
+        raise ProtocolViolation(f"the worker speaks protocol version {payload['version']!r}")
+    return _typed(payload["pid"], int, "pid")
+
+
+@dataclass(frozen=True, slots=True)
+class ConsumeReply:
+    """The payload of a successful `consume` reply, typed (outputs as JSON data)."""
+
+    success: bool
+    error_message: str
+    console_output: str
+    outputs: dict[str, object]
+    output_files: dict[str, bytes | None]
+    changed_files: list[str]
+
+
+def consume_reply(
+    payload: dict[str, object], outputs: frozenset[str], files: frozenset[str]
+) -> ConsumeReply:
+    """A consume reply for a version with these declared outputs and output files."""
+    _check_keys(payload, _CONSUME_KEYS, "consume reply")
+    values, produced = payload["outputs"], payload["outputFiles"]
+    if not (isinstance(values, dict) and values.keys() == outputs):
+        raise ProtocolViolation("consume reply: outputs do not match the declared ones")
+    if not (isinstance(produced, dict) and produced.keys() == files):
+        raise ProtocolViolation("consume reply: outputFiles do not match the declared ones")
+    if not all(data is None or type(data) is bytes for data in produced.values()):
+        raise ProtocolViolation("consume reply: outputFiles must be bytes or None")
+    return ConsumeReply(
+        success=_typed(payload["success"], bool, "success"),
+        error_message=_typed(payload["errorMessage"], str, "errorMessage"),
+        console_output=_typed(payload["consoleOutput"], str, "consoleOutput"),
+        outputs={name: json_data(value) for name, value in values.items()},
+        output_files=produced,
+        changed_files=string_list(payload["changedFiles"], "changedFiles"),
+    )
+
+
+_SCALARS = frozenset({type(None), bool, int, float, str})
+
+
+def json_data(value: object) -> object:
+    """`value` if it is JSON data (what the worker sends as values); else ProtocolViolation."""
+    if type(value) in _SCALARS:
+        return value
+    if isinstance(value, list):
+        if all(type(item) in _SCALARS for item in value):
+            return value  # a flat list (the common output) needs no recursion
+        return [json_data(item) for item in value]
+    if isinstance(value, dict) and all(isinstance(key, str) for key in value):
+        return {key: json_data(item) for key, item in value.items()}
+    raise ProtocolViolation(f"the worker sent a {type(value).__name__} where JSON was due")
+
+
+_NAMES_KEYS = frozenset({"names"})
+_DATA_KEYS = frozenset({"data"})
+_DUMP_KEYS = frozenset({"data", "skipped"})
+_RESTORED_KEYS = frozenset({"names", "files"})
+_PRELOAD_KEYS = frozenset({"failed"})
+_HELLO_KEYS = frozenset({"pid", "version"})
+_CONSUME_KEYS = frozenset(
+    {"success", "errorMessage", "consoleOutput", "outputs", "outputFiles", "changedFiles"}
+)
 
 
 def _typed(value: object, kind: type[_T], name: str) -> _T:

@@ -1,25 +1,24 @@
 """A worker prepared for one service version: the web-process side of `service_prepare`/`consume`.
 
-Replies are schema-checked here; a worker whose reply breaks the schema is killed.
+Replies are read through the typed decoders of `protocol` (`WorkerProcess.request`): a worker
+whose reply breaks the schema is killed.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
+from typing import cast
 
 from o16n.domain.models import ConsumeResult, JsonValue, ServiceVersion
-from o16n.errors import O16nError, WorkerProtocolError
-from o16n.runtime.interpreters import json_value
+from o16n.errors import O16nError
 from o16n.runtime.pipeline import reply_code
 from o16n.runtime.process import WorkerProcess
+from o16n.runtime.protocol import ConsumeReply, consume_reply, empty_reply
 
 # Error replies of `service_prepare` that the version's own content causes: its consumers get
 # them as an unsuccessful result, as they get errors of its code.
 _SERVICE_FAULTS = frozenset({"init_failed", "unpickle_failed", "invalid_input"})
-_REPLY_KEYS = frozenset(
-    {"success", "errorMessage", "consoleOutput", "outputs", "outputFiles", "changedFiles"}
-)
 
 
 @dataclass(frozen=True)
@@ -128,38 +127,18 @@ class PreparedWorker:
     async def consume(self, inputs: dict[str, JsonValue]) -> ConsumeResult:
         """One call under the call deadline; WorkerCrashed/WorkerTimeout when the worker fails."""
         payload: dict[str, object] = {"inputs": inputs}
-        reply = await self.process.call("consume", payload, self._seconds)
-        try:
-            return self._result(reply)
-        except WorkerProtocolError as exc:
-            self.process.kill()
-            message = f"the worker broke the protocol and was killed: {exc.message}"
-            raise WorkerProtocolError(message) from exc
-
-    def _result(self, reply: dict[str, object]) -> ConsumeResult:
-        """A consume reply, checked member by member."""
-        if reply.keys() != _REPLY_KEYS:
-            raise WorkerProtocolError(f"consume reply with members {sorted(reply)}")
-        success, error, console = reply["success"], reply["errorMessage"], reply["consoleOutput"]
-        outputs, files, changed = reply["outputs"], reply["outputFiles"], reply["changedFiles"]
-        if not (type(success) is bool and type(error) is str and type(console) is str):
-            raise WorkerProtocolError("consume reply: success, errorMessage or consoleOutput")
-        if not (isinstance(outputs, dict) and outputs.keys() == self._outputs):
-            raise WorkerProtocolError("consume reply: outputs do not match the declared ones")
-        if not (isinstance(files, dict) and files.keys() == self._files):
-            raise WorkerProtocolError("consume reply: outputFiles do not match the declared ones")
-        if not all(data is None or type(data) is bytes for data in files.values()):
-            raise WorkerProtocolError("consume reply: outputFiles must be bytes or None")
-        if not (isinstance(changed, list) and all(type(name) is str for name in changed)):
-            raise WorkerProtocolError("consume reply: changedFiles must be a list of strings")
+        reply = await self.process.request("consume", payload, self._seconds, self._reply)
         return ConsumeResult(
-            success=success,
-            error_message=error,
-            console_output=console,
-            outputs={name: json_value(value) for name, value in outputs.items()},
-            output_files=files,
-            changed_files=changed,
+            success=reply.success,
+            error_message=reply.error_message,
+            console_output=reply.console_output,
+            outputs=cast(dict[str, JsonValue], reply.outputs),  # JSON, checked by the decoder
+            output_files=reply.output_files,
+            changed_files=reply.changed_files,
         )
+
+    def _reply(self, payload: dict[str, object]) -> ConsumeReply:
+        return consume_reply(payload, self._outputs, self._files)
 
 
 async def prepare(
@@ -172,14 +151,11 @@ async def prepare(
     """Prepare a started worker for `spec` within `seconds`; PrepareFailed for the version's
     own faults, O16nError types when the worker fails."""
     try:
-        reply = await process.call("service_prepare", spec.payload(archives), seconds)
+        await process.request("service_prepare", spec.payload(archives), seconds, empty_reply)
     except O16nError as exc:
         code = reply_code(exc)
         if code in _SERVICE_FAULTS:
             text = f"its initCode failed:\n{exc.message}" if code == "init_failed" else exc.message
             raise PrepareFailed(spec.failure(text)) from exc
         raise
-    if reply:
-        process.kill()
-        raise WorkerProtocolError(f"unexpected service_prepare reply: {sorted(reply)}")
     return PreparedWorker(process, spec, call_seconds)

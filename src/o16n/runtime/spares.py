@@ -17,6 +17,7 @@ from collections import deque
 from o16n.errors import O16nError
 from o16n.runtime.configuration import PoolConfig
 from o16n.runtime.process import WorkerProcess
+from o16n.runtime.protocol import preload_reply
 
 _log = logging.getLogger("o16n.runtime")
 
@@ -114,8 +115,8 @@ class Spares:
             await process.start()
             if preload and config.preload:
                 payload: dict[str, object] = {"modules": list(config.preload)}
-                reply = await process.call("preload", payload, config.start_seconds)
-                self._warn(reply.get("failed"))
+                timeout = config.start_seconds
+                self._warn(await process.request("preload", payload, timeout, preload_reply))
         except BaseException:
             if preload:  # a blank worker: do not try again at once (that would spin)
                 self._quiet_until = asyncio.get_running_loop().time() + config.retry_seconds

@@ -94,7 +94,7 @@ _EXECUTE_KEYS = frozenset({"success", "consoleOutput", "errorMessage", "outputs"
 
 
 # The typed replies of the other request kinds, one decoder each: the web process reads a
-# reply only through these (`WorkerProcess.request`), and any mismatch is a ProtocolViolation.
+# reply only through these (`Worker.request` of `backend`), and any mismatch is a ProtocolViolation.
 
 
 def empty_reply(payload: dict[str, object]) -> None:

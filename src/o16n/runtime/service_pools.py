@@ -30,8 +30,10 @@ from o16n.domain.models import (
     ServiceVersion,
 )
 from o16n.errors import CapacityExceeded, WorkerError, WorkerStopped
+from o16n.runtime.backend import WorkerFactory
 from o16n.runtime.configuration import PoolConfig
 from o16n.runtime.pipeline import never_started
+from o16n.runtime.process import WorkerProcess
 from o16n.runtime.sandbox import reset_root
 from o16n.runtime.service_worker import ServiceSpec
 from o16n.runtime.spares import Spares
@@ -58,10 +60,15 @@ class PoolCounts:
 class ServicePools:
     """Pools of worker processes prepared for service versions, and the generic pool."""
 
-    def __init__(self, config: PoolConfig, load_blob: Callable[[str], bytes]) -> None:
+    def __init__(
+        self,
+        config: PoolConfig,
+        load_blob: Callable[[str], bytes],
+        factory: WorkerFactory = WorkerProcess,
+    ) -> None:
         self._config = config
         self._load_blob = load_blob
-        self._spares = Spares(config)
+        self._spares = Spares(config, factory)
         self._pools: dict[Key, VersionPool] = {}
         self._sizes: dict[Key, PoolSize] = {}
         self._stopped: dict[Key, tuple[ServiceSpec, str]] = {}  # what was stopped, and why

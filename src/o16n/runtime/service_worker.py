@@ -1,6 +1,6 @@
 """A worker prepared for one service version: the web-process side of `service_prepare`/`consume`.
 
-Replies are read through the typed decoders of `protocol` (`WorkerProcess.request`): a worker
+Replies are read through the typed decoders of `protocol` (`Worker.request`): a worker
 whose reply breaks the schema is killed.
 """
 
@@ -12,8 +12,8 @@ from typing import cast
 
 from o16n.domain.models import ConsumeResult, JsonValue, ServiceVersion
 from o16n.errors import O16nError
+from o16n.runtime.backend import Worker
 from o16n.runtime.pipeline import reply_code
-from o16n.runtime.process import WorkerProcess
 from o16n.runtime.protocol import ConsumeReply, consume_reply, empty_reply
 
 # Error replies of `service_prepare` that the version's own content causes: its consumers get
@@ -107,7 +107,7 @@ class PrepareFailed(Exception):
 class PreparedWorker:
     """One worker process prepared for one version; `load` counts the calls given to it."""
 
-    def __init__(self, process: WorkerProcess, spec: ServiceSpec, call_seconds: float) -> None:
+    def __init__(self, process: Worker, spec: ServiceSpec, call_seconds: float) -> None:
         self.process = process
         self.load = 0
         self._seconds = spec.deadline(call_seconds)
@@ -142,7 +142,7 @@ class PreparedWorker:
 
 
 async def prepare(
-    process: WorkerProcess,
+    process: Worker,
     spec: ServiceSpec,
     archives: list[bytes],
     seconds: float,

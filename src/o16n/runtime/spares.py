@@ -15,6 +15,7 @@ import shutil
 from collections import deque
 
 from o16n.errors import O16nError
+from o16n.runtime.backend import Worker, WorkerFactory
 from o16n.runtime.configuration import PoolConfig
 from o16n.runtime.process import WorkerProcess
 from o16n.runtime.protocol import preload_reply
@@ -25,9 +26,10 @@ _log = logging.getLogger("o16n.runtime")
 class Spares:
     """Blank workers kept ready (`config.blank` of them), new workers, and retired ones."""
 
-    def __init__(self, config: PoolConfig) -> None:
+    def __init__(self, config: PoolConfig, factory: WorkerFactory = WorkerProcess) -> None:
         self._config = config
-        self._blanks: deque[asyncio.Task[WorkerProcess]] = deque()
+        self._factory = factory
+        self._blanks: deque[asyncio.Task[Worker]] = deque()
         self._disposals: set[asyncio.Task[None]] = set()
         self._names = itertools.count()
         self._prefix = f"w{secrets.token_hex(3)}-"
@@ -57,7 +59,7 @@ class Spares:
             task.add_done_callback(_observe)
             self._blanks.append(task)
 
-    async def obtain(self) -> WorkerProcess:
+    async def obtain(self) -> Worker:
         """A started worker: a ready blank one, else one being started, else a new one."""
         while self._blanks:
             task = next((t for t in self._blanks if t.done()), self._blanks[0])
@@ -73,13 +75,13 @@ class Spares:
         self.refill()
         return await self._spawn(preload=False)
 
-    def retire(self, process: WorkerProcess) -> None:
+    def retire(self, process: Worker) -> None:
         """Stop a worker and remove its folder, in the background."""
         task = asyncio.get_running_loop().create_task(self.dispose(process))
         self._disposals.add(task)
         task.add_done_callback(self._disposals.discard)
 
-    async def dispose(self, process: WorkerProcess, *, force: bool = False) -> None:
+    async def dispose(self, process: Worker, *, force: bool = False) -> None:
         """Stop a worker (politely, or killed at once with `force`) and remove its folder."""
         if force:
             process.kill()
@@ -96,16 +98,16 @@ class Spares:
         for task in blanks:
             task.cancel()
         for result in await asyncio.gather(*blanks, return_exceptions=True):
-            if isinstance(result, WorkerProcess):
+            if not isinstance(result, BaseException):
                 self.retire(result)
         while self._disposals:
             await asyncio.gather(*self._disposals, return_exceptions=True)
 
-    async def _spawn(self, *, preload: bool) -> WorkerProcess:
+    async def _spawn(self, *, preload: bool) -> Worker:
         """Start a worker in a new folder; blank ones import the configured modules too."""
         config = self._config
         folder = config.root / f"{self._prefix}{next(self._names)}"
-        process = WorkerProcess(
+        process = self._factory(
             folder,
             config.limits,
             start_timeout=config.start_seconds,
@@ -131,7 +133,7 @@ class Spares:
             _log.warning("blank workers cannot preload: %s", failed)
 
 
-def _finished(task: asyncio.Task[WorkerProcess]) -> WorkerProcess | None:
+def _finished(task: asyncio.Task[Worker]) -> Worker | None:
     """The worker of a task that started one that still runs, else None."""
     if not task.done() or task.cancelled() or task.exception() is not None:
         return None
@@ -139,7 +141,7 @@ def _finished(task: asyncio.Task[WorkerProcess]) -> WorkerProcess | None:
     return process if process.alive else None
 
 
-def _observe(task: asyncio.Task[WorkerProcess]) -> None:
+def _observe(task: asyncio.Task[Worker]) -> None:
     """Log a blank worker that could not start (and mark its exception retrieved)."""
     if not task.cancelled() and (error := task.exception()) is not None:
         _log.warning("a blank worker could not start: %s", error)

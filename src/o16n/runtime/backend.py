@@ -1,0 +1,107 @@
+"""The runtime backend: what service pools and sessions need of a worker, whatever runs it.
+
+A worker is one interpreter running o16n's worker loop (`python -m o16n.runtime.worker`, the
+`runtime/worker/` package) and speaking `protocol` frames. Pools (`service_pools`,
+`version_pool`, `spares`, `service_worker`) and sessions (`interpreters`) are written once
+against `Worker`; a backend only provides workers. Local subprocesses (`process.WorkerProcess`)
+are the first backend; Ray actors running the same loop are meant to be the second.
+
+What a backend must provide, for each worker:
+- `start()`: launch it with the given limits and a scrubbed environment (no secrets), under an
+  unprivileged identity where the server has one, and complete the `hello` handshake within
+  the start timeout; a worker that cannot start raises WorkerError with the cause.
+- `call(kind, payload, timeout)`: pipelined requests answered in order; `timeout` counts from
+  when the worker starts that request; past it the worker is killed, that call fails with
+  WorkerTimeout and the calls behind it with WorkerCrashed flagged `never_started`.
+  `request(...)` is `call` read through a typed reply decoder of `protocol`; a reply that
+  breaks the schema kills the worker and raises WorkerProtocolError.
+- `alive`, `in_flight`, `working_dir`: whether it accepts calls, how many are in its pipe,
+  and the folder it works in (removed when it is disposed of).
+- `interrupt()` (KeyboardInterrupt in the running call), `kill()` (at once: every call in
+  flight fails with WorkerCrashed), `abort(error)` (killed, every call fails with `error`),
+  `stop(grace)` (shutdown request, then terminate, then kill; returns once it is gone).
+- Death detection: when the worker dies by itself, every call in flight fails at once with
+  WorkerCrashed naming how it ended.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+from typing import Protocol, TypeVar
+
+from o16n.errors import O16nError
+from o16n.runtime.limits import WorkerLimits
+from o16n.runtime.sandbox import Identities
+
+_T = TypeVar("_T")
+
+
+class Worker(Protocol):
+    """One interpreter of a runtime backend (see the module docstring for the contract)."""
+
+    @property
+    def working_dir(self) -> Path:
+        """The folder it works in."""
+        ...
+
+    @property
+    def alive(self) -> bool:
+        """Whether it runs and accepts calls."""
+        ...
+
+    @property
+    def in_flight(self) -> int:
+        """Calls sent and not yet answered."""
+        ...
+
+    async def start(self) -> None:
+        """Launch and complete the handshake."""
+        ...
+
+    async def call(
+        self, kind: str, payload: dict[str, object], timeout: float
+    ) -> dict[str, object]:
+        """One request; its reply payload."""
+        ...
+
+    async def request(
+        self,
+        kind: str,
+        payload: dict[str, object],
+        timeout: float,
+        reply: Callable[[dict[str, object]], _T],
+    ) -> _T:
+        """One request, its reply read by a typed decoder."""
+        ...
+
+    def interrupt(self) -> None:
+        """Interrupt the running call."""
+        ...
+
+    def kill(self) -> None:
+        """Kill it now; calls in flight fail."""
+        ...
+
+    def abort(self, error: O16nError) -> None:
+        """Kill it now; calls in flight fail with `error`."""
+        ...
+
+    async def stop(self, grace: float = 2.0) -> None:
+        """Stop it politely, then by force; return once it is gone."""
+        ...
+
+
+class WorkerFactory(Protocol):
+    """Makes (unstarted) workers of one backend."""
+
+    def __call__(
+        self,
+        working_dir: Path,
+        limits: WorkerLimits,
+        *,
+        start_timeout: float,
+        identities: Identities | None,
+    ) -> Worker:
+        """A worker that will work in `working_dir` under `limits`."""
+        ...

@@ -7,7 +7,14 @@ from dataclasses import dataclass, replace
 from o16n.domain.models import Batching, Principal, ServiceVersion
 from o16n.domain.ports import ModelScorer
 from o16n.domain.scoring import INPUTS, OUTPUTS, REALTIME
-from o16n.domain.services import Rights, Services, checked_name, checked_operation_id, given
+from o16n.domain.services import (
+    Rights,
+    Services,
+    checked_name,
+    checked_operation_id,
+    given,
+    new_version,
+)
 from o16n.domain.snapshots import Snapshots
 from o16n.errors import InvalidInput, O16nError, WrongServiceKind
 from o16n.ids import new_guid, now
@@ -64,8 +71,18 @@ class RealtimeServices:
         self._scorer.check(request.model)
         with self._snapshots.referencing():
             blob_id = self._snapshots.keep(request.model)
-            service = _new_version(user, name, version, request.description, blob_id)
-            service = replace(service, operation_id=operation_id, batching=batching)
+            service = new_version(
+                user,
+                name,
+                version,
+                runtime_type=REALTIME,
+                description=request.description,
+                operation_id=operation_id,
+                inputs=INPUTS,
+                outputs=OUTPUTS,
+                blob_ids=(blob_id,),
+                batching=batching,
+            )
             try:
                 self._services.add(user, rights, service)
             except O16nError:
@@ -104,31 +121,3 @@ class RealtimeServices:
         if blob_ids != current.blob_ids:
             self._snapshots.release(current.blob_ids)
         return patched
-
-
-def _new_version(
-    user: Principal, name: str, version: str, description: str | None, blob_id: str
-) -> ServiceVersion:
-    """Revision 1 of a realtime version holding the model blob `blob_id`."""
-    moment = now()
-    return ServiceVersion(
-        name=name,
-        version=version,
-        revision=1,
-        code="",
-        init_code=None,
-        description=description,
-        operation_id=None,
-        inputs=INPUTS,
-        outputs=OUTPUTS,
-        output_file_names=(),
-        runtime_type=REALTIME,
-        snapshot_id=None,
-        blob_ids=(blob_id,),
-        publisher_id=user.user_id,
-        publisher_name=user.username,
-        created_at=moment,
-        updated_at=moment,
-        source_session_id=None,
-        batching=DEFAULT_BATCHING,
-    )

@@ -9,8 +9,10 @@ from typing import TypeVar
 
 from o16n.domain import parameters
 from o16n.domain.models import (
+    Batching,
     ConsumeResult,
     JsonValue,
+    Parameter,
     PoolSize,
     PoolState,
     Principal,
@@ -92,6 +94,50 @@ def _file_names(names: tuple[str, ...]) -> tuple[str, ...]:
 T = TypeVar("T")
 
 
+def new_version(
+    user: Principal,
+    name: str,
+    version: str,
+    *,
+    runtime_type: str,
+    code: str = "",
+    init_code: str | None = None,
+    description: str | None = None,
+    operation_id: str | None = None,
+    inputs: tuple[Parameter, ...] = (),
+    outputs: tuple[Parameter, ...] = (),
+    output_file_names: tuple[str, ...] = (),
+    blob_ids: tuple[str, ...] = (),
+    batching: Batching | None = None,
+    timeout_seconds: float | None = None,
+) -> ServiceVersion:
+    """Revision 1 of a version published now by `user` (the one factory of a new version;
+    the snapshot, when there is one, is laid on afterwards)."""
+    moment = now()
+    return ServiceVersion(
+        name=name,
+        version=version,
+        revision=1,
+        code=code,
+        init_code=init_code,
+        description=description,
+        operation_id=operation_id,
+        inputs=inputs,
+        outputs=outputs,
+        output_file_names=output_file_names,
+        runtime_type=runtime_type,
+        snapshot_id=None,
+        blob_ids=blob_ids,
+        publisher_id=user.user_id,
+        publisher_name=user.username,
+        created_at=moment,
+        updated_at=moment,
+        source_session_id=None,
+        batching=batching,
+        timeout_seconds=timeout_seconds,
+    )
+
+
 def given(new: T | None, old: T) -> T:
     """A patch member: the new value when given, else the stored one."""
     return old if new is None else new
@@ -134,11 +180,11 @@ class Services:
         if not request.code:
             raise InvalidInput("code is required", field="code")
         runtime = runtime_type_of(request.runtime_type)
-        moment = now()
-        service = ServiceVersion(
-            name=name,
-            version=version,
-            revision=1,
+        service = new_version(
+            user,
+            name,
+            version,
+            runtime_type=runtime,
             code=request.code,
             init_code=request.init_code,
             description=request.description,
@@ -146,14 +192,6 @@ class Services:
             inputs=parameters.definitions(request.inputs or (), "inputParameterDefinitions"),
             outputs=parameters.definitions(request.outputs or (), "outputParameterDefinitions"),
             output_file_names=_file_names(request.output_file_names or ()),
-            runtime_type=runtime,
-            snapshot_id=None,
-            blob_ids=(),
-            publisher_id=user.user_id,
-            publisher_name=user.username,
-            created_at=moment,
-            updated_at=moment,
-            source_session_id=None,
             timeout_seconds=checked_timeout(request.timeout_seconds),
         )
         with self._snapshots.referencing():

@@ -233,7 +233,14 @@ def create_app(settings: Settings) -> Starlette:
             scorer = OnnxScorer(
                 snapshots.content_of, os.cpu_count() or 1, settings.service_timeout_seconds
             )
-            services = Services(store, snapshots, pools, settings.service_cache_seconds, scorer)
+            services = Services(
+                store,
+                snapshots,
+                pools,
+                settings.service_cache_seconds,
+                scorer,
+                max_pool_size=settings.pool_max_size,
+            )
             batches = _batches(settings, store, services, snapshots, blobs=blobs, pools=pools)
             app.state.services = ApiServices(
                 accounts=accounts_for(settings, store, signer),

@@ -99,6 +99,9 @@ class Settings(BaseSettings):
     pool_max_workers: int = Field(
         default=0, ge=0, description="Workers per version without a dedicated pool (0: cores)."
     )
+    pool_max_size: int = Field(
+        default=32, ge=1, description="Largest MaxPoolSize of a version's dedicated pool."
+    )
     pool_pipeline_depth: int = Field(
         default=8, ge=1, description="Calls in flight per worker (pipelining)."
     )

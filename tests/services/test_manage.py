@@ -190,9 +190,9 @@ def test_listing_shapes_and_unknown_services(
             assert isinstance(service["inputParameterDefinitions"], list)
             assert isinstance(service["outputParameterDefinitions"], list)
             assert isinstance(service["outputFileNames"], list)
-        assert mine[first]["description"] is None
-        assert mine[first]["operationId"] is None
-        assert mine[first]["snapshotId"] is None
+        assert mine[first]["description"] == ""
+        assert mine[first]["operationId"] == ""
+        assert mine[first]["snapshotId"] == ""
         assert mine[first]["outputFileNames"] == []
         assert mine[second]["inputParameterDefinitions"] == []
         assert mine[second]["operationId"] == "makeOne"
@@ -464,7 +464,7 @@ def test_roles_and_ownership(
                     assert view["code"] == "y = x * k + offset"
                     assert view["initCode"] == "offset = 0"
                 else:
-                    assert view["code"] is None and view["initCode"] is None, view
+                    assert view["code"] == "" and view["initCode"] == "", view
 
         assert_error(publish(rita, new_name("ByReader"), "1", "y = 1"), 403)
         assert_error(publish(rita, new_name("ByReader"), None, "y = 1"), 403)
@@ -486,7 +486,7 @@ def test_roles_and_ownership(
         published(admin, name, "3", "y = -x", **ADD_ONE)
         assert version_list(bob, name) == ["1", "2", "3"]
         assert_error(publish(bob, name, "4", "y = 1"), 403)
-        assert metadata(alice, name, "3")["code"] is None, "admin's code is hidden from alice"
+        assert metadata(alice, name, "3")["code"] == "", "admin's code is hidden from alice"
         assert metadata(alice, name, "3")["myPermissionOnService"] == "read only"
         assert_error(alice.delete(f"/services/{name}/3"), 403)
         assert alice.delete(f"/services/{name}/2").status_code == 200

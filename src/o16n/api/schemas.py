@@ -52,10 +52,11 @@ class AccessTokenResponse(WireModel):
 
 
 class StatusResponse(WireModel):
-    """A node of the health tree of GET /status."""
+    """A node of the health tree of GET /status; a leaf has no components ({}, not null:
+    Microsoft's document types them as an object)."""
 
     statusCode: Literal["pass", "warn", "fail"]  # noqa: N815 - wire name
-    components: dict[str, StatusResponse] | None = None
+    components: dict[str, StatusResponse] = Field(default_factory=dict)
     details: dict[str, str | int | float | bool | None] = Field(default_factory=dict)
 
 
@@ -138,10 +139,10 @@ class CreateSnapshotResponse(WireModel):
 
 
 class SnapshotInfo(WireModel):
-    """One snapshot, as GET /snapshots lists it."""
+    """One snapshot, as GET /snapshots lists it ("" for a snapshot without a name)."""
 
     id: str
-    name: str | None
+    name: str
     owner: str
     creationTime: str  # noqa: N815 - wire name
     contentSize: int  # noqa: N815 - wire name
@@ -169,20 +170,22 @@ class PublishWebServiceRequest(WireModel):
 
 
 class WebService(WireModel):
-    """One version of a web service, as the list and get routes show it."""
+    """One version of a web service, as the list and get routes show it. The members that
+    Microsoft's document types as strings are "" when there is nothing to show (unset, or
+    code hidden from the caller), never null."""
 
     name: str
     version: str
     versionPublishedBy: str  # noqa: N815 - wire name
     creationTime: str  # noqa: N815 - wire name
     updateTime: str  # noqa: N815 - wire name
-    snapshotId: str | None  # noqa: N815 - wire name
+    snapshotId: str  # noqa: N815 - wire name
     runtimeType: str  # noqa: N815 - wire name
     serviceType: str  # noqa: N815 - o16n: "Standard" (Python code) or "Realtime" (ONNX model)
-    initCode: str | None  # noqa: N815 - wire name
-    code: str | None
-    description: str | None
-    operationId: str | None  # noqa: N815 - wire name
+    initCode: str  # noqa: N815 - wire name
+    code: str
+    description: str
+    operationId: str  # noqa: N815 - wire name
     inputParameterDefinitions: list[ParameterDefinition]  # noqa: N815 - wire name
     outputParameterDefinitions: list[ParameterDefinition]  # noqa: N815 - wire name
     outputFileNames: list[str]  # noqa: N815 - wire name

@@ -71,13 +71,13 @@ def _wire(call: Call, rights: Rights, service: ServiceVersion) -> dict[str, obje
         versionPublishedBy=service.publisher_name,
         creationTime=wire_timestamp(service.created_at),
         updateTime=wire_timestamp(service.updated_at),
-        snapshotId=service.snapshot_id,
+        snapshotId=service.snapshot_id or "",
         runtimeType=service.runtime_type,
         serviceType=service_type(service),
-        initCode=service.init_code if visible else None,
-        code=service.code if visible and service.code else None,
-        description=service.description,
-        operationId=service.operation_id,
+        initCode=(service.init_code or "") if visible else "",
+        code=(service.code or "") if visible else "",
+        description=service.description or "",
+        operationId=service.operation_id or "",
         inputParameterDefinitions=[
             ParameterDefinition(name=p.name, type=p.type.value) for p in service.inputs
         ],

@@ -8,6 +8,8 @@ from pydantic import BaseModel, ConfigDict, Field, JsonValue, WithJsonSchema
 
 from o16n.domain.models import TokenPair
 
+MAX_OBJECT_NAME = 256
+
 AnyJson = Annotated[JsonValue, WithJsonSchema({"description": "Any JSON value."})]
 
 
@@ -98,7 +100,7 @@ class SessionInfo(WireModel):
 class WorkspaceObject(WireModel):
     """A named JSON value crossing into or out of a session."""
 
-    name: str = Field(min_length=1, max_length=256)
+    name: str = Field(min_length=1, max_length=MAX_OBJECT_NAME)
     value: AnyJson = None
 
 

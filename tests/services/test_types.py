@@ -223,13 +223,13 @@ def test_missing_unknown_and_malformed_bodies(server: Server, admin_token: str, 
         _refused(client, echo, {**GOOD, "surplus": 1}, "surplus")
         unknown = consume_response(client, echo, VERSION, {**GOOD, "surplus": 1}).json()
         assert unknown["message"].endswith(f"its inputs are: {', '.join(GOOD)}"), unknown
-        _refused(client, echo, [GOOD], None)
-        _refused(client, echo, "text", None)
+        _refused(client, echo, [GOOD], "body")
+        _refused(client, echo, "text", "body")
         for raw in (b"null", b"", b"{not json"):
             response = client.post(
                 f"/api/{echo}/{VERSION}", content=raw, headers={"Content-Type": "application/json"}
             )
-            assert_error(response, 400)
+            assert_error(response, 400, "body")
         assert consume(client, echo, VERSION, GOOD)["success"] is True
 
 

@@ -12,6 +12,7 @@ from starlette.responses import Response
 from starlette.routing import Match, Route
 
 from o16n import __version__
+from o16n.api.body import BODY
 from o16n.api.context import ApiServices
 from o16n.api.errors import error_response
 from o16n.api.middleware import RequestContextMiddleware, request_id_of
@@ -84,7 +85,7 @@ async def _routing_refusal(request: Request, exc: Exception) -> Response:
             f"{request.method} is not allowed on {request.url.path}", allowed=allowed
         )
     else:
-        error = InvalidInput(str(exc.detail))
+        error = InvalidInput(str(exc.detail), field=BODY)  # a multipart body Starlette refused
     return error_response(error, request_id_of(request.scope))
 
 

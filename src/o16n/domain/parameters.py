@@ -102,7 +102,9 @@ def inputs(declared: Sequence[Parameter], body: object) -> dict[str, JsonValue]:
     their JSON shape here, and turned into numpy/pandas objects only inside the worker.
     """
     if not isinstance(body, dict):
-        raise InvalidInput("request body must be a JSON object of the service's inputs")
+        raise InvalidInput(
+            "request body must be a JSON object of the service's inputs", field="body"
+        )
     known = [parameter.name for parameter in declared]
     for name in body:
         if name not in known:

@@ -8,6 +8,7 @@ import subprocess
 import sys
 from collections import Counter
 from dataclasses import dataclass, field
+from http import HTTPStatus
 from pathlib import Path
 
 # What must hold of every answer: no 5xx, and every documented answer matches its schema
@@ -35,6 +36,7 @@ class Outcome:
     statuses: dict[str, Counter[int]] = field(default_factory=dict)
     checks: Counter[tuple[str, str]] = field(default_factory=Counter)
     failures: list[str] = field(default_factory=list)
+    unnamed: list[str] = field(default_factory=list)  # 400s that name no field
     errors: list[str] = field(default_factory=list)
     output: str = ""
 
@@ -180,6 +182,10 @@ def _read_scenario(body: dict[str, object], outcome: Outcome) -> None:
     for case_id, interaction in recorder.get("interactions", {}).items():
         response = interaction.get("response")
         counter[response["status_code"] if response else 0] += 1
+        content = response.get("content") if response else None
+        bad = response is not None and response["status_code"] == HTTPStatus.BAD_REQUEST
+        if bad and "field" not in _json(content):
+            outcome.unnamed.append(f"{label}: {_text(content)}")
         checks = recorder.get("checks", {}).get(case_id, [])
         for check in checks:
             outcome.checks[(label, check["name"])] += 1
@@ -201,6 +207,15 @@ def _describe(label: str, check: dict[str, object], interaction: dict[str, objec
     where = [line.strip() for line in message.splitlines() if line.startswith("Schema at")]
     head = message.splitlines()[0] if message else ""
     return f"{label}: {head} {' '.join(where)}\n  sent {sent}\n  got {status} {answered}"
+
+
+def _json(body: object) -> dict[str, object]:
+    """A recorded body as a JSON object ({} when it is not one)."""
+    try:
+        value = json.loads(base64.b64decode(body["$base64"])) if isinstance(body, dict) else {}
+    except ValueError:
+        return {}
+    return value if isinstance(value, dict) else {}
 
 
 def _text(body: object) -> str:

@@ -174,7 +174,8 @@ class PublishWebServiceRequest(WireModel):
 class WebService(WireModel):
     """One version of a web service, as the list and get routes show it. The members that
     Microsoft's document types as strings are "" when there is nothing to show (unset, or
-    code hidden from the caller), never null."""
+    code hidden from the caller), never null; but for `operationId`, left out when unset (as
+    Microsoft's SDK reads it: absent or null means its method is `consume`)."""
 
     name: str
     version: str
@@ -187,7 +188,7 @@ class WebService(WireModel):
     initCode: str  # noqa: N815 - wire name
     code: str
     description: str
-    operationId: str  # noqa: N815 - wire name
+    operationId: str | None = None  # noqa: N815 - wire name (left out when None)
     inputParameterDefinitions: list[ParameterDefinition]  # noqa: N815 - wire name
     outputParameterDefinitions: list[ParameterDefinition]  # noqa: N815 - wire name
     outputFileNames: list[str]  # noqa: N815 - wire name

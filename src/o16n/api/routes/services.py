@@ -77,7 +77,7 @@ def _wire(call: Call, rights: Rights, service: ServiceVersion) -> dict[str, obje
         initCode=(service.init_code or "") if visible else "",
         code=(service.code or "") if visible else "",
         description=service.description or "",
-        operationId=service.operation_id or "",
+        operationId=service.operation_id or None,
         inputParameterDefinitions=[
             ParameterDefinition(name=p.name, type=p.type.value) for p in service.inputs
         ],
@@ -90,7 +90,7 @@ def _wire(call: Call, rights: Rights, service: ServiceVersion) -> dict[str, obje
         revision=service.revision,
         maxBatchSize=service.batching.max_rows if service.batching else None,
         maxBatchWaitMs=service.batching.max_wait_ms if service.batching else None,
-    ).model_dump()
+    ).model_dump(exclude={"operationId"} if not service.operation_id else None)
 
 
 async def publish(call: Call) -> Response:

@@ -35,7 +35,7 @@ from tests.services.publishing import (
 )
 
 _REFERENCE = "shared/reference/swagger/mlserver-swagger-9.3.0.json"
-# Examples per operation: the three runs take about 90 s in all on two cores.
+# Examples per operation: the three runs take 1.5 to 2 minutes in all on two (shared) cores.
 MAX_EXAMPLES = 100
 FUZZER = "fuzzer"
 FUZZER_PASSWORD = "Fuzz-Pass-123"
@@ -60,19 +60,17 @@ MICROSOFT_DEVIATIONS = (
 
 @dataclass(frozen=True)
 class Fixtures:
-    """What the fuzzed operations find on the server, by path parameter name, and a throwaway
-    one for each operation that deletes or replaces it (so that one fuzzed DELETE does not turn
-    every other operation into a 404)."""
+    """What the fuzzed operations find on the server, by path parameter name (`shared`), and
+    what some operations get instead (`own`): a throwaway one for each operation that deletes
+    or replaces it (so that one fuzzed DELETE does not turn every other operation into a 404),
+    and a snapshot where `id` names one rather than a session."""
 
     shared: dict[str, str]
-    snapshot: str
-    throwaway: dict[str, dict[str, str]]
+    own: dict[str, dict[str, str]]
 
     def path_values(self, operation_id: str, names: list[str]) -> dict[str, str]:
         """The path parameters of `operation_id`, as schemathesis's configuration names them."""
-        values = {**self.shared, **self.throwaway.get(operation_id, {})}
-        if operation_id == "GetSnapshotContent":
-            values["id"] = self.snapshot
+        values = {**self.shared, **self.own.get(operation_id, {})}
         return {f"path.{name}": values[name] for name in names}
 
 
@@ -149,8 +147,8 @@ def fixtures(fuzzed: Server, token: str) -> Iterator[Fixtures]:
                 "executionId": _batch(client, service),
                 "index": "0",
             },
-            snapshot=take_snapshot(client, session, "fetched"),
-            throwaway={
+            own={
+                "GetSnapshotContent": {"id": take_snapshot(client, session, "fetched")},
                 "closeSession": {"id": open_session(client, "closed")},
                 "closeSessionByForce": {"id": open_session(client, "forced")},
                 "DeleteSnapshot": {"id": take_snapshot(client, session, "deleted")},

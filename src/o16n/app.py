@@ -241,6 +241,7 @@ def create_app(settings: Settings) -> Starlette:
                 settings.service_cache_seconds,
                 scorer,
                 default_timeout=settings.service_timeout_seconds,
+                max_pool_size=settings.pool_max_size,
             )
             batches = _batches(settings, store, services, snapshots, blobs=blobs, pools=pools)
             app.state.services = ApiServices(

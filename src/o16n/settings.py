@@ -115,6 +115,9 @@ class Settings(BaseSettings):
         description="Workers prepared for versions alive at once on this machine; the least "
         "recently used idle ones make room (0: 4 per CPU it may use, at least 8).",
     )
+    pool_max_size: int = Field(
+        default=32, ge=1, description="Largest MaxPoolSize of a version's dedicated pool."
+    )
     pool_pipeline_depth: int = Field(
         default=8, ge=1, description="Calls in flight per worker (pipelining)."
     )

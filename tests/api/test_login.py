@@ -111,14 +111,21 @@ def test_malformed_json_is_400(server: Server) -> None:
         content=b'{"username": "admin", "password": ',
         headers={"Content-Type": "application/json"},
     )
-    assert_error(response, 400)
+    assert_error(response, 400, field="body")
+
+
+def test_a_body_that_is_not_an_object_is_400_naming_the_body(server: Server) -> None:
+    for body in ([], "admin", 0):
+        assert_error(_post_login(server, json=body), 400, field="body")
+    unnamed = {"username": "admin", "password": "wrong-password", "": None}
+    assert_error(_post_login(server, json=unnamed), 400, field="body")
 
 
 def test_invalid_utf8_body_is_400(server: Server) -> None:
     response = _post_login(
         server, content=b'{"username": "\xff\xfe"}', headers={"Content-Type": "application/json"}
     )
-    assert_error(response, 400)
+    assert_error(response, 400, field="body")
 
 
 def test_form_body_is_415(server: Server) -> None:

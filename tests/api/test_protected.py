@@ -92,6 +92,7 @@ def test_status_reports_the_health_tree(server: Server, admin_token: str) -> Non
     assert isinstance(body["details"], dict)
     database = body["components"]["database"]
     assert database["statusCode"] == "pass"
+    assert database["components"] == {}, "a leaf's components are empty, not null"
     assert database["details"]["state"] == "Open"
 
 

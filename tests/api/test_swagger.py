@@ -134,3 +134,13 @@ def test_generators_read_no_null_default_and_no_empty_map(document: dict[str, An
         assert node.get("additionalProperties") != {}, node
     details = document["definitions"]["StatusResponse"]["properties"]["details"]
     assert details["additionalProperties"] is True
+
+
+def test_operations_answering_bytes_or_text_also_produce_json_errors(server: Server) -> None:
+    document = httpx.get(f"{server.url}/swagger.json", timeout=30).json()
+    for path, operations in document["paths"].items():
+        for method, operation in operations.items():
+            produced = operation["produces"]
+            assert "application/json" in produced, (method, path, produced)
+    files = document["paths"]["/sessions/{id}/files"]["post"]["produces"]
+    assert files == ["text/plain", "application/json"]

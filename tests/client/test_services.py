@@ -5,6 +5,8 @@ from __future__ import annotations
 import inspect
 from collections.abc import Callable
 
+import numpy as np
+import pandas as pd
 import pytest
 
 from o16n.client import Client, ServiceResult
@@ -113,3 +115,48 @@ def test_the_default_operation_is_a_method_too(
     assert consume(a=1, b="xy").success
     with pytest.raises(TypeError, match="missing"):
         consume(a=1)
+
+
+def test_publish_takes_python_types_as_microsofts_client_does(
+    client: Client, new_name: Callable[[str], str]
+) -> None:
+    name = new_name("Typed")
+    python_types: dict[str, object] = {
+        "i": int,
+        "n": float,
+        "c": str,
+        "lg": bool,
+        "v": list,
+        "a": np.ndarray,
+        "m": np.matrix,
+        "d": pd.DataFrame,
+        "by_name": "DataFrame",
+        "ml_name": "numeric",
+    }
+    client.publish(name, "v1", code="y = i + 1", inputs=python_types, outputs={"y": int})
+    info = client.services(name)[0]
+    assert info.inputs == {
+        "i": "integer",
+        "n": "numeric",
+        "c": "character",
+        "lg": "logical",
+        "v": "vector",
+        "a": "vector",
+        "m": "matrix",
+        "d": "data.frame",
+        "by_name": "data.frame",
+        "ml_name": "numeric",
+    }
+    assert info.outputs == {"y": "integer"}
+
+
+@pytest.mark.parametrize("kind", [dict, set, 3, None, np.float64])
+def test_publish_refuses_other_types_naming_the_input(
+    client: Client, new_name: Callable[[str], str], kind: object
+) -> None:
+    name = new_name("Untyped")
+    with pytest.raises(TypeError, match="input 'bad'"):
+        client.publish(name, "v1", code="y = 1", inputs={"ok": int, "bad": kind})
+    with pytest.raises(TypeError, match="output 'bad'"):
+        client.publish(name, "v1", code="y = 1", outputs={"bad": kind})
+    assert client.services(name) == [], "nothing was sent"

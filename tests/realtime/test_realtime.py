@@ -70,8 +70,8 @@ def test_realtime_versions_are_listed_as_services(
         version = generated.json()
         (info,) = client.get(f"/services/{name}/{version}").json()
         assert (info["runtimeType"], info["serviceType"]) == ("Realtime", "Realtime")
-        assert info["code"] is None and info["initCode"] is None
-        assert info["snapshotId"] is None
+        assert info["code"] == "" and info["initCode"] == ""
+        assert info["snapshotId"] == ""
         assert info["operationId"] == "predictIris"
         assert info["inputParameterDefinitions"] == [{"name": "inputData", "type": "data.frame"}]
         assert info["outputParameterDefinitions"] == [{"name": "outputData", "type": "data.frame"}]

@@ -8,6 +8,7 @@ import uuid
 import httpx
 
 WIRE_TIMESTAMP = re.compile(r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d{1,7})?$")
+# Every WebService member but operationId, which is left out when unset.
 WEB_SERVICE_MEMBERS = {
     "name",
     "version",
@@ -18,7 +19,6 @@ WEB_SERVICE_MEMBERS = {
     "initCode",
     "code",
     "description",
-    "operationId",
     "inputParameterDefinitions",
     "outputParameterDefinitions",
     "outputFileNames",

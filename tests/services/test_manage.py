@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import base64
 import re
+import signal
 import threading
 import time
 import uuid
@@ -189,9 +190,9 @@ def test_listing_shapes_and_unknown_services(
             assert isinstance(service["inputParameterDefinitions"], list)
             assert isinstance(service["outputParameterDefinitions"], list)
             assert isinstance(service["outputFileNames"], list)
-        assert mine[first]["description"] is None
-        assert mine[first]["operationId"] is None
-        assert mine[first]["snapshotId"] is None
+        assert mine[first]["description"] == ""
+        assert "operationId" not in mine[first], "absent: Microsoft's SDK calls it consume"
+        assert mine[first]["snapshotId"] == ""
         assert mine[first]["outputFileNames"] == []
         assert mine[second]["inputParameterDefinitions"] == []
         assert mine[second]["operationId"] == "makeOne"
@@ -463,7 +464,7 @@ def test_roles_and_ownership(
                     assert view["code"] == "y = x * k + offset"
                     assert view["initCode"] == "offset = 0"
                 else:
-                    assert view["code"] is None and view["initCode"] is None, view
+                    assert view["code"] == "" and view["initCode"] == "", view
 
         assert_error(publish(rita, new_name("ByReader"), "1", "y = 1"), 403)
         assert_error(publish(rita, new_name("ByReader"), None, "y = 1"), 403)
@@ -485,7 +486,7 @@ def test_roles_and_ownership(
         published(admin, name, "3", "y = -x", **ADD_ONE)
         assert version_list(bob, name) == ["1", "2", "3"]
         assert_error(publish(bob, name, "4", "y = 1"), 403)
-        assert metadata(alice, name, "3")["code"] is None, "admin's code is hidden from alice"
+        assert metadata(alice, name, "3")["code"] == "", "admin's code is hidden from alice"
         assert metadata(alice, name, "3")["myPermissionOnService"] == "read only"
         assert_error(alice.delete(f"/services/{name}/3"), 403)
         assert alice.delete(f"/services/{name}/2").status_code == 200
@@ -539,13 +540,13 @@ def test_dedicated_pool_lifecycle(
         _wait_pool(client, name, "1", "Success")
         assert outputs(client, name, "1", {"x": 2}) == {"y": 3}
 
-        for body in (
-            {"InitialPoolSize": 3, "MaxPoolSize": 2},
-            {"InitialPoolSize": -1, "MaxPoolSize": 2},
-            {"InitialPoolSize": 1, "MaxPoolSize": -2},
-            {"InitialPoolSize": "many", "MaxPoolSize": 2},
+        for body, field in (
+            ({"InitialPoolSize": 3, "MaxPoolSize": 2}, "InitialPoolSize"),
+            ({"InitialPoolSize": -1, "MaxPoolSize": 2}, "InitialPoolSize"),
+            ({"InitialPoolSize": 1, "MaxPoolSize": -2}, "MaxPoolSize"),
+            ({"InitialPoolSize": "many", "MaxPoolSize": 2}, "InitialPoolSize"),
         ):
-            assert_error(client.post(f"/services/{name}/1/pool", json=body), 400)
+            assert_error(client.post(f"/services/{name}/1/pool", json=body), 400, field)
         ghost = new_name("NoPool")
         pool = {"InitialPoolSize": 1, "MaxPoolSize": 1}
         assert_error(client.post(f"/services/{ghost}/1/pool", json=pool), 404)
@@ -555,6 +556,33 @@ def test_dedicated_pool_lifecycle(
         assert deleted.status_code == 200, deleted.text
         _wait_pool(client, name, "1", "NotFound")
         assert outputs(client, name, "1", {"x": 3}) == {"y": 4}
+
+
+def test_pool_sizes_past_the_bound_are_refused_at_once(
+    start_server: Callable[..., Server],
+) -> None:
+    """A huge dedicated pool once had the event loop start workers without end: the server
+    stopped answering anything, SIGTERM included."""
+    server = start_server(O16N_POOL_MAX_SIZE="3")
+    with server.client(server.token()) as client:
+        published(client, "Huge", "1", "y = x + 1", **ADD_ONE)
+        for body in (
+            {"InitialPoolSize": 10**12, "MaxPoolSize": 10**12},
+            {"InitialPoolSize": 1, "MaxPoolSize": 4},
+            {"MaxPoolSize": 2**70},
+        ):
+            response = client.post("/services/Huge/1/pool", json=body, timeout=10)
+            assert_error(response, 400, "MaxPoolSize")
+        refusal = client.post("/services/Huge/1/pool", json={"MaxPoolSize": 4}).json()
+        assert "between 0 and 3" in refusal["message"], refusal
+        fits = client.post("/services/Huge/1/pool", json={"InitialPoolSize": 1, "MaxPoolSize": 3})
+        assert fits.status_code == 200, fits.text
+        assert client.get("/health", timeout=10).status_code == 200
+    started = time.monotonic()
+    server.stop()
+    assert server.process is not None
+    assert server.process.returncode in {0, -signal.SIGTERM}, "it had to be SIGKILLed"
+    assert time.monotonic() - started < 15
 
 
 # -- failures of the worker, restarts of the server ----------------------------------------------

@@ -221,13 +221,15 @@ def test_missing_unknown_and_malformed_bodies(server: Server, admin_token: str, 
         missing = {key: value for key, value in GOOD.items() if key != "c"}
         _refused(client, echo, missing, "c")
         _refused(client, echo, {**GOOD, "surplus": 1}, "surplus")
-        _refused(client, echo, [GOOD], None)
-        _refused(client, echo, "text", None)
+        unknown = consume_response(client, echo, VERSION, {**GOOD, "surplus": 1}).json()
+        assert unknown["message"].endswith(f"its inputs are: {', '.join(GOOD)}"), unknown
+        _refused(client, echo, [GOOD], "body")
+        _refused(client, echo, "text", "body")
         for raw in (b"null", b"", b"{not json"):
             response = client.post(
                 f"/api/{echo}/{VERSION}", content=raw, headers={"Content-Type": "application/json"}
             )
-            assert_error(response, 400)
+            assert_error(response, 400, "body")
         assert consume(client, echo, VERSION, GOOD)["success"] is True
 
 
@@ -245,6 +247,8 @@ def test_service_without_inputs_takes_an_empty_object(
         )
         assert outputs(client, name, VERSION, {}) == {"answer": 42}
         _refused(client, name, {"x": 1}, "x")
+        surplus = consume_response(client, name, VERSION, {"x": 1}).json()
+        assert "it takes no inputs" in surplus["message"], surplus
     with server.client(admin_token) as client:
         published(client, name, "quiet", "print('no outputs')")
         result = consume(client, name, "quiet", {})

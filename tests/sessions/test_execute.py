@@ -9,7 +9,7 @@ import httpx
 import numpy as np
 from sklearn import datasets, svm
 
-from tests.harness import Server
+from tests.harness import Server, assert_error
 
 SEED_IMPORTS = "import pandas as pd\nfrom sklearn import svm\nfrom sklearn import datasets\n"
 
@@ -183,6 +183,13 @@ def test_bad_requests_name_the_field(server: Server, admin_token: str) -> None:
         )
         assert response.status_code == 400
         assert response.json()["field"] == "inputParameters[0].name"
+        for name in ("", "not valid", "class", "x" * 257):
+            body = {"code": "x = 1", "outputParameters": ["x", name]}
+            response = client.post(f"/sessions/{session}/execute", json=body)
+            assert_error(response, 400, "outputParameters[1]")
+        longest = "x" * 256
+        done = _execute(client, session, f"{longest} = 1", outputParameters=[longest])
+        assert done["outputParameters"] == [{"name": longest, "value": 1}]
         assert client.post("/sessions/no-such-id/execute", json={"code": ""}).status_code == 404
 
 

@@ -55,6 +55,7 @@ def test_workspace_objects_round_trip(server: Server, admin_token: str) -> None:
         )
         assert broken.status_code == 400
         assert "bad" in broken.json()["message"]
+        assert broken.json()["field"] == "body"
         invalid = client.post(f"/sessions/{session}/workspace/1x", content=payload, headers=octets)
         assert invalid.status_code == 400
         assert invalid.json()["field"] == "objectName"

@@ -12,10 +12,12 @@ from starlette.responses import Response
 from starlette.routing import Match, Route
 
 from o16n import __version__
+from o16n.api.body import BODY
+from o16n.api.context import ApiServices
 from o16n.api.errors import error_response
 from o16n.api.middleware import RequestContextMiddleware, request_id_of
 from o16n.api.openapi import core_document
-from o16n.api.operation import Operation
+from o16n.api.operation import Operation, authenticated
 from o16n.api.routes import (
     batch,
     consume,
@@ -59,8 +61,21 @@ def _methods_on_path(request: Request) -> list[str]:
     return sorted(methods)
 
 
+_ANONYMOUS_PATHS = ("/login", "/health", "/swagger.json", "/docs")
+
+
+def _anonymous(path: str) -> bool:
+    """Whether `path` is one of the routes that need no token, or under one of them."""
+    return any(path == root or path.startswith(f"{root}/") for root in _ANONYMOUS_PATHS)
+
+
 async def _routing_refusal(request: Request, exc: Exception) -> Response:
+    """404 or 405 as JSON errors, after the token check: a caller without a valid token learns
+    nothing about which paths and methods exist (401 on every path but the anonymous ones)."""
     assert isinstance(exc, HTTPException)
+    if exc.status_code in {404, 405} and not _anonymous(request.url.path):
+        services: ApiServices = request.app.state.services
+        await authenticated(request.scope, services, request.headers.get("authorization", ""))
     error: O16nError
     if exc.status_code == 404:
         error = NotFound(f"no route {request.method} {request.url.path}")
@@ -70,7 +85,7 @@ async def _routing_refusal(request: Request, exc: Exception) -> Response:
             f"{request.method} is not allowed on {request.url.path}", allowed=allowed
         )
     else:
-        error = InvalidInput(str(exc.detail))
+        error = InvalidInput(str(exc.detail), field=BODY)  # a multipart body Starlette refused
     return error_response(error, request_id_of(request.scope))
 
 

@@ -11,6 +11,7 @@ from starlette.requests import Request
 from o16n.errors import InvalidInput, PayloadTooLarge, UnsupportedMediaType
 
 ModelT = TypeVar("ModelT", bound=BaseModel)
+BODY = "body"  # the field named by errors about the request body as a whole
 
 
 async def read_bytes(request: Request, limit: int) -> bytes:
@@ -44,7 +45,7 @@ async def read_json(request: Request, limit: int) -> object:
     try:
         return orjson.loads(raw)
     except orjson.JSONDecodeError as error:
-        raise InvalidInput(f"request body is not valid JSON: {error}") from error
+        raise InvalidInput(f"request body is not valid JSON: {error}", field=BODY) from error
 
 
 def _fold_keys(model: type[BaseModel], data: dict[str, object]) -> dict[str, object]:
@@ -60,13 +61,13 @@ def _fold_keys(model: type[BaseModel], data: dict[str, object]) -> dict[str, obj
 def bind(model: type[ModelT], data: object) -> ModelT:
     """`data` validated as `model`; InvalidInput naming the first offending field."""
     if not isinstance(data, dict):
-        raise InvalidInput("request body must be a JSON object")
+        raise InvalidInput("request body must be a JSON object", field=BODY)
     try:
         return model.model_validate(_fold_keys(model, data))
     except ValidationError as error:
         first = error.errors()[0]
-        field = ".".join(str(part) for part in first["loc"]) or None
-        raise InvalidInput(f"{field or 'body'}: {first['msg']}", field=field) from error
+        field = ".".join(str(part) for part in first["loc"]) or BODY
+        raise InvalidInput(f"{field}: {first['msg']}", field=field) from error
 
 
 async def read_model(request: Request, model: type[ModelT], limit: int) -> ModelT:

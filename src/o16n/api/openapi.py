@@ -13,6 +13,7 @@ from o16n.api.schemas import Error
 
 _PATH_PARAM = re.compile(r"{([^}:]+)(?::[^}]*)?}")
 _REF_TEMPLATE = "#/definitions/{model}"
+JSON = "application/json"
 JsonObject = dict[str, Any]
 
 
@@ -92,6 +93,11 @@ def _parameters(operation: Operation, definitions: JsonObject) -> list[JsonObjec
     return parameters
 
 
+def produces(media_type: str) -> list[str]:
+    """What an operation answers: its media type, and JSON for its errors."""
+    return [media_type] if media_type == JSON else [media_type, JSON]
+
+
 def _operation(operation: Operation, definitions: JsonObject) -> JsonObject:
     success: JsonObject = {"description": operation.success.phrase}
     schema = _schema_or_ref(operation.response, definitions)
@@ -102,7 +108,7 @@ def _operation(operation: Operation, definitions: JsonObject) -> JsonObject:
         "summary": operation.summary,
         "operationId": operation.operation_id,
         "consumes": [operation.consumes],
-        "produces": [operation.produces],
+        "produces": produces(operation.produces),
         "parameters": _parameters(operation, definitions),
         "responses": {
             str(int(operation.success)): success,

@@ -115,16 +115,22 @@ async def _authorize(
     )
 
 
-async def authorized(
-    scope: Scope, services: ApiServices, authorization: str, action: Action
-) -> Principal:
-    """The caller named by the `authorization` header (a bearer token), allowed to `action`;
-    their name goes in the scope for the access log."""
+async def authenticated(scope: Scope, services: ApiServices, authorization: str) -> Principal:
+    """The caller named by the `authorization` header (a bearer token); 401 without a valid
+    one. Their name goes in the scope for the access log."""
     token = _bearer_token(authorization)
     principal = services.authenticator.cached(token)
     if principal is None:
         principal = await run_in_threadpool(services.authenticator.authenticate, token)
     scope["state"]["username"] = principal.username
+    return principal
+
+
+async def authorized(
+    scope: Scope, services: ApiServices, authorization: str, action: Action
+) -> Principal:
+    """The caller named by the `authorization` header, allowed to `action`."""
+    principal = await authenticated(scope, services, authorization)
     if not is_allowed(principal, action):
         raise Forbidden(f"user {principal.username!r} may not {action.value.replace('_', ' ')}")
     return principal

@@ -8,6 +8,8 @@ from pydantic import BaseModel, ConfigDict, Field, JsonValue, WithJsonSchema
 
 from o16n.domain.models import TokenPair
 
+MAX_OBJECT_NAME = 256
+
 AnyJson = Annotated[JsonValue, WithJsonSchema({"description": "Any JSON value."})]
 
 
@@ -52,10 +54,11 @@ class AccessTokenResponse(WireModel):
 
 
 class StatusResponse(WireModel):
-    """A node of the health tree of GET /status."""
+    """A node of the health tree of GET /status; a leaf has no components ({}, not null:
+    Microsoft's document types them as an object)."""
 
     statusCode: Literal["pass", "warn", "fail"]  # noqa: N815 - wire name
-    components: dict[str, StatusResponse] | None = None
+    components: dict[str, StatusResponse] = Field(default_factory=dict)
     details: dict[str, str | int | float | bool | None] = Field(default_factory=dict)
 
 
@@ -97,7 +100,7 @@ class SessionInfo(WireModel):
 class WorkspaceObject(WireModel):
     """A named JSON value crossing into or out of a session."""
 
-    name: str = Field(min_length=1, max_length=256)
+    name: str = Field(min_length=1, max_length=MAX_OBJECT_NAME)
     value: AnyJson = None
 
 
@@ -138,10 +141,10 @@ class CreateSnapshotResponse(WireModel):
 
 
 class SnapshotInfo(WireModel):
-    """One snapshot, as GET /snapshots lists it."""
+    """One snapshot, as GET /snapshots lists it ("" for a snapshot without a name)."""
 
     id: str
-    name: str | None
+    name: str
     owner: str
     creationTime: str  # noqa: N815 - wire name
     contentSize: int  # noqa: N815 - wire name
@@ -170,20 +173,23 @@ class PublishWebServiceRequest(WireModel):
 
 
 class WebService(WireModel):
-    """One version of a web service, as the list and get routes show it."""
+    """One version of a web service, as the list and get routes show it. The members that
+    Microsoft's document types as strings are "" when there is nothing to show (unset, or
+    code hidden from the caller), never null; but for `operationId`, left out when unset (as
+    Microsoft's SDK reads it: absent or null means its method is `consume`)."""
 
     name: str
     version: str
     versionPublishedBy: str  # noqa: N815 - wire name
     creationTime: str  # noqa: N815 - wire name
     updateTime: str  # noqa: N815 - wire name
-    snapshotId: str | None  # noqa: N815 - wire name
+    snapshotId: str  # noqa: N815 - wire name
     runtimeType: str  # noqa: N815 - wire name
     serviceType: str  # noqa: N815 - o16n: "Standard" (Python code) or "Realtime" (ONNX model)
-    initCode: str | None  # noqa: N815 - wire name
-    code: str | None
-    description: str | None
-    operationId: str | None  # noqa: N815 - wire name
+    initCode: str  # noqa: N815 - wire name
+    code: str
+    description: str
+    operationId: str | None = None  # noqa: N815 - wire name (left out when None)
     inputParameterDefinitions: list[ParameterDefinition]  # noqa: N815 - wire name
     outputParameterDefinitions: list[ParameterDefinition]  # noqa: N815 - wire name
     outputFileNames: list[str]  # noqa: N815 - wire name

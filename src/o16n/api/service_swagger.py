@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from o16n.api.openapi import produces
 from o16n.domain.models import Parameter, ParameterType, ServiceVersion
 
 JsonObject = dict[str, Any]
@@ -117,7 +118,7 @@ def _batch_paths(tag: str, base: str) -> JsonObject:
                     parameters=[execution, index, _path("fileName", "string")],
                     responses=_ok({"type": "file"}),
                 ),
-                "produces": ["application/octet-stream"],
+                "produces": produces("application/octet-stream"),
             }
         },
     }

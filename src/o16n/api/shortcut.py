@@ -15,6 +15,7 @@ import re
 import orjson
 from starlette.types import ASGIApp, Receive, Scope, Send
 
+from o16n.api.body import BODY
 from o16n.api.context import ApiServices
 from o16n.api.operation import authorized
 from o16n.api.routes.consume import result_body
@@ -51,7 +52,7 @@ async def _body(receive: Receive, headers: dict[bytes, bytes], limit: int) -> ob
     try:
         return orjson.loads(b"".join(chunks))
     except orjson.JSONDecodeError as error:
-        raise InvalidInput(f"request body is not valid JSON: {error}") from error
+        raise InvalidInput(f"request body is not valid JSON: {error}", field=BODY) from error
 
 
 class ConsumeShortcut:

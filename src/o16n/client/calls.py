@@ -8,15 +8,10 @@ from dataclasses import dataclass
 from typing import TypedDict
 
 from o16n.client import function
+from o16n.client.parameter_types import definitions
 from o16n.client.request import REQUEST_FAILURES, Flow, Request, T, segment
 from o16n.client.service import versions_path
 from o16n.client.session import SessionCalls, open_session
-
-
-def _definitions(types: dict[str, str] | None) -> list[dict[str, str]] | None:
-    if types is None:
-        return None
-    return [{"name": name, "type": kind} for name, kind in types.items()]
 
 
 class Members(TypedDict, total=False):
@@ -25,8 +20,8 @@ class Members(TypedDict, total=False):
     code: str
     fn: Callable[..., object]
     init: str | Callable[[], object]
-    inputs: dict[str, str]
-    outputs: dict[str, str]
+    inputs: dict[str, object]
+    outputs: dict[str, object]
     models: dict[str, object]
     objects: dict[str, object]
     artifacts: list[str]
@@ -41,14 +36,16 @@ class Definition:
 
     `fn` is a function whose source becomes the code (called with the inputs, its result
     bound to the outputs); `init` initCode text or a function called once; `models` and
-    `objects` become workspace globals (sent in a snapshot); `artifacts` the output files.
+    `objects` become workspace globals (sent in a snapshot); `artifacts` the output files;
+    `inputs` and `outputs` map names to ML Server type names or Python types (see
+    `parameter_types`).
     """
 
     code: str | None = None
     fn: Callable[..., object] | None = None
     init: str | Callable[[], object] | None = None
-    inputs: dict[str, str] | None = None
-    outputs: dict[str, str] | None = None
+    inputs: dict[str, object] | None = None
+    outputs: dict[str, object] | None = None
     models: dict[str, object] | None = None
     objects: dict[str, object] | None = None
     artifacts: list[str] | None = None
@@ -69,8 +66,8 @@ class Definition:
         given: dict[str, object | None] = {
             "code": code,
             "initCode": function.init_of(self.init),
-            "inputParameterDefinitions": _definitions(self.inputs),
-            "outputParameterDefinitions": _definitions(self.outputs),
+            "inputParameterDefinitions": definitions(self.inputs, "input"),
+            "outputParameterDefinitions": definitions(self.outputs, "output"),
             "outputFileNames": self.artifacts,
             "description": self.description,
             "operationId": operation_id,

@@ -59,9 +59,10 @@ class Client:
 
         Members: `code` (text) or `fn` (a function: its source, called with the inputs, its
         result bound to the outputs), `init` (text or a function run once), `inputs` and
-        `outputs` (name -> type), `models`/`objects` (workspace globals, sent in a snapshot
-        that is deleted afterwards), `artifacts` (output file names), `files` (working
-        directory), `description`, `operation_id`.
+        `outputs` (name -> an ML type name or a Python type: int, float, str, bool, list,
+        numpy.ndarray, numpy.matrix, pandas.DataFrame), `models`/`objects` (workspace
+        globals, sent in a snapshot that is deleted afterwards), `artifacts` (output file
+        names), `files` (working directory), `description`, `operation_id`.
         """
         definition = calls.Definition(**members)
         return self._connection.run(calls.publish(name, version, definition))

@@ -18,7 +18,9 @@ def _source(fn: Callable[..., object], role: str) -> str:
         raise TypeError(f"the source of {role} {name!r} is not available: {error}") from error
 
 
-def code_of(fn: Callable[..., object], inputs: dict[str, str], outputs: dict[str, str]) -> str:
+def code_of(
+    fn: Callable[..., object], inputs: dict[str, object], outputs: dict[str, object]
+) -> str:
     """`fn`'s source, then a call with the inputs as arguments bound to the outputs.
 
     Several outputs unpack what `fn` returns in their order; none discard it.

@@ -49,7 +49,8 @@ class ServiceResult:
 
 
 def _text(value: object) -> str | None:
-    return value if isinstance(value, str) else None
+    """A string member; None when the server sent nothing to show ("" or null)."""
+    return value if isinstance(value, str) and value else None
 
 
 def _definitions(value: object) -> dict[str, str]:

@@ -102,11 +102,14 @@ def inputs(declared: Sequence[Parameter], body: object) -> dict[str, JsonValue]:
     their JSON shape here, and turned into numpy/pandas objects only inside the worker.
     """
     if not isinstance(body, dict):
-        raise InvalidInput("request body must be a JSON object of the service's inputs")
-    known = {parameter.name for parameter in declared}
+        raise InvalidInput(
+            "request body must be a JSON object of the service's inputs", field="body"
+        )
+    known = [parameter.name for parameter in declared]
     for name in body:
         if name not in known:
-            raise InvalidInput(f"{name!r} is not an input of this service", field=name)
+            takes = f"its inputs are: {', '.join(known)}" if known else "it takes no inputs"
+            raise InvalidInput(f"{name!r} is not an input of this service; {takes}", field=name)
     checked: dict[str, JsonValue] = {}
     for parameter in declared:
         if parameter.name not in body:

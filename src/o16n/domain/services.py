@@ -158,9 +158,11 @@ class Services:
         scorer: ModelScorer,
         *,
         default_timeout: float,
+        max_pool_size: int,
     ) -> None:
         self._store = store
         self._default_timeout = default_timeout
+        self._max_pool_size = max_pool_size
         self._snapshots = snapshots
         self._runtime = runtime
         self._scorer = scorer
@@ -341,7 +343,13 @@ class Services:
     async def set_pool(
         self, user: Principal, rights: Rights, name: str, version: str, size: PoolSize
     ) -> None:
-        """Create or resize a version's dedicated pool (publisher or Owner)."""
+        """Create or resize a version's dedicated pool (publisher or Owner), of at most
+        `max_pool_size` workers (each one a process: a size past the machine's is refused)."""
+        if not 0 <= size.maximum <= self._max_pool_size:
+            raise InvalidInput(
+                f"MaxPoolSize must be between 0 and {self._max_pool_size} (O16N_POOL_MAX_SIZE)",
+                field="MaxPoolSize",
+            )
         if not 0 <= size.initial <= size.maximum:
             raise InvalidInput("need 0 <= InitialPoolSize <= MaxPoolSize", field="InitialPoolSize")
         service = await asyncio.to_thread(self._owned, user, rights, name, version)

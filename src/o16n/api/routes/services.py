@@ -72,13 +72,13 @@ def _wire(call: Call, rights: Rights, service: ServiceVersion) -> dict[str, obje
         versionPublishedBy=service.publisher_name,
         creationTime=wire_timestamp(service.created_at),
         updateTime=wire_timestamp(service.updated_at),
-        snapshotId=service.snapshot_id,
+        snapshotId=service.snapshot_id or "",
         runtimeType=service.runtime_type,
         serviceType=service_type(service),
-        initCode=service.init_code if visible else None,
-        code=service.code if visible and service.code else None,
-        description=service.description,
-        operationId=service.operation_id,
+        initCode=(service.init_code or "") if visible else "",
+        code=(service.code or "") if visible else "",
+        description=service.description or "",
+        operationId=service.operation_id or None,
         inputParameterDefinitions=[
             ParameterDefinition(name=p.name, type=p.type.value) for p in service.inputs
         ],
@@ -92,7 +92,7 @@ def _wire(call: Call, rights: Rights, service: ServiceVersion) -> dict[str, obje
         maxBatchSize=service.batching.max_rows if service.batching else None,
         maxBatchWaitMs=service.batching.max_wait_ms if service.batching else None,
         timeoutSeconds=services.timeout_of(service),
-    ).model_dump()
+    ).model_dump(exclude={"operationId"} if not service.operation_id else None)
 
 
 async def publish(call: Call) -> Response:

@@ -10,6 +10,7 @@ from o16n.api.body import read_model
 from o16n.api.operation import ArrayOf, Call, Operation
 from o16n.api.responses import JSONResponse
 from o16n.api.schemas import (
+    MAX_OBJECT_NAME,
     ConsoleOutputResponse,
     CreateSessionRequest,
     CreateSessionResponse,
@@ -22,6 +23,7 @@ from o16n.auth.authorizer import is_allowed
 from o16n.auth.roles import Action
 from o16n.domain.models import Session
 from o16n.domain.names import identifier
+from o16n.errors import InvalidInput
 from o16n.ids import wire_timestamp
 
 _STRINGS: dict[str, object] = {"type": "array", "items": {"type": "string"}}
@@ -60,6 +62,13 @@ async def list_sessions(call: Call) -> Response:
     return JSONResponse([_info(session) for session in sessions])
 
 
+def _object_name(name: str, field: str) -> str:
+    """An output's name: a Python identifier no longer than a WorkspaceObject's name."""
+    if len(name) > MAX_OBJECT_NAME:
+        raise InvalidInput(f"{field} is longer than {MAX_OBJECT_NAME} characters", field=field)
+    return identifier(name, field)
+
+
 async def execute_code(call: Call) -> Response:
     """Run code with named inputs and outputs; failures come back as success: false."""
     request = await read_model(call.request, ExecuteRequest, call.services.limits.json_bytes)
@@ -67,8 +76,12 @@ async def execute_code(call: Call) -> Response:
         identifier(item.name, f"inputParameters[{index}].name"): item.value
         for index, item in enumerate(request.inputParameters)
     }
+    outputs = [
+        _object_name(name, f"outputParameters[{index}]")
+        for index, name in enumerate(request.outputParameters)
+    ]
     result = await call.services.sessions.execute(
-        call.user, session_id(call), request.code, inputs, request.outputParameters
+        call.user, session_id(call), request.code, inputs, outputs
     )
     response = ExecuteResponse(
         success=result.success,

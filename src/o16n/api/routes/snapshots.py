@@ -20,7 +20,7 @@ from o16n.ids import wire_timestamp
 def _info(snapshot: Snapshot) -> dict[str, object]:
     return SnapshotInfo(
         id=snapshot.id,
-        name=snapshot.name,
+        name=snapshot.name or "",
         owner=snapshot.owner_name,
         creationTime=wire_timestamp(snapshot.created_at),
         contentSize=snapshot.content_size,

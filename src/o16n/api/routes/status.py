@@ -13,9 +13,7 @@ from o16n.domain.status import Health
 
 
 def _wire(health: Health) -> StatusResponse:
-    components = None
-    if health.components is not None:
-        components = {name: _wire(part) for name, part in health.components.items()}
+    components = {name: _wire(part) for name, part in (health.components or {}).items()}
     return StatusResponse(statusCode=health.state, components=components, details=health.details)
 
 

@@ -4,12 +4,13 @@ from __future__ import annotations
 
 from starlette.responses import Response
 
-from o16n.api.body import read_bytes
+from o16n.api.body import BODY, read_bytes
 from o16n.api.operation import Call, Operation
 from o16n.api.responses import JSONResponse
 from o16n.api.routes.sessions import session_id
 from o16n.auth.roles import Action
 from o16n.domain.names import identifier
+from o16n.errors import InvalidInput
 
 _OCTETS = "application/octet-stream"
 
@@ -28,7 +29,10 @@ async def set_object(call: Call) -> Response:
     """Bind posted dill/cloudpickle bytes as a global (unpickled inside the worker)."""
     name = _object(call)
     data = await read_bytes(call.request, call.services.limits.upload_bytes)
-    await call.services.sessions.workspace_put(call.user, session_id(call), name, data)
+    try:
+        await call.services.sessions.workspace_put(call.user, session_id(call), name, data)
+    except InvalidInput as error:  # the worker could not unpickle the bytes
+        raise InvalidInput(error.message, field=error.field or BODY) from error
     return JSONResponse(name)
 
 

@@ -241,10 +241,6 @@ class Services:
             raise ServiceNotFound(f"no service {name!r} version {version!r}")
         return service
 
-    def is_cached(self, name: str, version: str) -> bool:
-        """Whether the consume cache holds the version (no database is read)."""
-        return (name, version) in self._cache
-
     def patch(
         self, user: Principal, rights: Rights, name: str, version: str, request: PublishRequest
     ) -> ServiceVersion:

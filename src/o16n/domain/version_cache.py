@@ -28,9 +28,6 @@ class VersionCache:
         self._refreshing: dict[Key, asyncio.Task[None]] = {}
         self._changes = 0
 
-    def __contains__(self, key: Key) -> bool:
-        return key in self._entries
-
     async def get(self, name: str, version: str) -> ServiceVersion:
         """The version, from memory when cached (refreshed in the background when stale)."""
         key = (name, version)

@@ -7,6 +7,7 @@ from typing import TypeVar
 import orjson
 from pydantic import BaseModel, ValidationError
 from starlette.requests import Request
+from starlette.types import Receive
 
 from o16n.errors import InvalidInput, PayloadTooLarge, UnsupportedMediaType
 
@@ -16,16 +17,24 @@ BODY = "body"  # the field named by errors about the request body as a whole
 
 async def read_bytes(request: Request, limit: int) -> bytes:
     """The whole body, refusing (413) anything larger than `limit` bytes."""
-    declared = request.headers.get("content-length")
+    return await received_bytes(request.receive, request.headers.get("content-length"), limit)
+
+
+async def received_bytes(receive: Receive, declared: str | None, limit: int) -> bytes:
+    """The body as ASGI `receive` delivers it (`declared`: its Content-Length), at most
+    `limit` bytes (413 beyond)."""
     if declared is not None and declared.isdigit() and int(declared) > limit:
         raise PayloadTooLarge(f"request body exceeds the limit of {limit} bytes")
     chunks: list[bytes] = []
-    size = 0
-    async for chunk in request.stream():
+    size, more = 0, True
+    while more:
+        message = await receive()
+        chunk = message.get("body", b"")
         size += len(chunk)
         if size > limit:
             raise PayloadTooLarge(f"request body exceeds the limit of {limit} bytes")
         chunks.append(chunk)
+        more = message.get("more_body", False)
     return b"".join(chunks)
 
 
@@ -36,12 +45,20 @@ def _is_json(content_type: str) -> bool:
 
 async def read_json(request: Request, limit: int) -> object:
     """The parsed JSON body; 415 for another media type, 400 for malformed JSON."""
-    content_type = request.headers.get("content-type", "")
+    headers = request.headers
+    content_type, declared = headers.get("content-type", ""), headers.get("content-length")
+    return await received_json(request.receive, content_type, declared, limit)
+
+
+async def received_json(
+    receive: Receive, content_type: str, declared: str | None, limit: int
+) -> object:
+    """`received_bytes` parsed as JSON; 415 for another media type, 400 for malformed JSON."""
     if not _is_json(content_type):
         raise UnsupportedMediaType(
             f"expected Content-Type application/json, got {content_type or 'none'}"
         )
-    raw = await read_bytes(request, limit)
+    raw = await received_bytes(receive, declared, limit)
     try:
         return orjson.loads(raw)
     except orjson.JSONDecodeError as error:

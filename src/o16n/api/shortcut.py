@@ -10,12 +10,11 @@ from __future__ import annotations
 
 import re
 
-from starlette.requests import Request
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from o16n.api.context import ApiServices
 from o16n.api.operation import authorized
-from o16n.api.routes.consume import consumed
+from o16n.api.routes.consume import ConsumeCall, consumed
 from o16n.auth.roles import Action
 
 _CONSUME = re.compile(r"^/api/([^/]+)/([^/]+)$")
@@ -36,11 +35,19 @@ class ConsumeShortcut:
         if found is None or services is None:
             await self._app(scope, receive, send)
             return
-        request = Request(scope, receive)
-        authorization = request.headers.get("authorization", "")
+        headers = dict(scope["headers"])
+        authorization = headers.get(b"authorization", b"").decode("latin-1")
         await authorized(scope, services, authorization, Action.CONSUME_SERVICES)
+        length = headers.get(b"content-length")
         name, version = found.groups()
-        content = await consumed(services, name, version, request)
-        length = (b"content-length", str(len(content)).encode())
-        await send({"type": "http.response.start", "status": 200, "headers": [_JSON, length]})
+        call = ConsumeCall(
+            name,
+            version,
+            headers.get(b"content-type", b"").decode("latin-1"),
+            None if length is None else length.decode("latin-1"),
+            receive,
+        )
+        content = await consumed(services, call)
+        size = (b"content-length", str(len(content)).encode())
+        await send({"type": "http.response.start", "status": 200, "headers": [_JSON, size]})
         await send({"type": "http.response.body", "body": content})

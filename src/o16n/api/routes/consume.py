@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import base64
+from dataclasses import dataclass
 
 import orjson
 from starlette.concurrency import run_in_threadpool
-from starlette.requests import Request
 from starlette.responses import Response
+from starlette.types import Receive
 
-from o16n.api.body import read_json
+from o16n.api.body import received_json
 from o16n.api.context import ApiServices
 from o16n.api.operation import Call, Operation
 from o16n.api.responses import JSONResponse
@@ -35,19 +36,34 @@ def result_body(result: ConsumeResult) -> dict[str, object]:
     }
 
 
-async def consumed(services: ApiServices, name: str, version: str, request: Request) -> bytes:
+@dataclass(frozen=True, slots=True)
+class ConsumeCall:
+    """A consume request as the ASGI server hands it over."""
+
+    name: str
+    version: str
+    content_type: str
+    content_length: str | None
+    receive: Receive
+
+
+async def consumed(services: ApiServices, call: ConsumeCall) -> bytes:
     """The one consume path, after the token check: read the JSON body within the limit, run
     the version on it, answer its WebServiceResult as JSON bytes."""
-    body = await read_json(request, services.limits.json_bytes)
-    return orjson.dumps(result_body(await services.services.consume(name, version, body)))
+    limit = services.limits.json_bytes
+    body = await received_json(call.receive, call.content_type, call.content_length, limit)
+    result = await services.services.consume(call.name, call.version, body)
+    return orjson.dumps(result_body(result))
 
 
 async def consume(call: Call) -> Response:
     """The routed form of `ConsumeShortcut` (which answers these requests before routing):
     declares the route, so that other methods on it are a 405 naming POST."""
     name, version = name_and_version(call)
-    content = await consumed(call.services, name, version, call.request)
-    return Response(content, media_type="application/json")
+    headers = call.request.headers
+    content_type, length = headers.get("content-type", ""), headers.get("content-length")
+    request = ConsumeCall(name, version, content_type, length, call.request.receive)
+    return Response(await consumed(call.services, request), media_type="application/json")
 
 
 async def swagger(call: Call) -> Response:

@@ -22,6 +22,7 @@ from o16n.api.routes import (
     docs,
     files,
     login,
+    metrics,
     realtime,
     services,
     sessions,
@@ -46,6 +47,7 @@ def operations() -> tuple[Operation, ...]:
         + services.OPERATIONS
         + batch.OPERATIONS
         + realtime.OPERATIONS
+        + metrics.OPERATIONS
     )
     document = core_document(core, __version__)
     return core + docs.operations(lambda: document)

@@ -16,6 +16,7 @@ import orjson
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from o16n.api.context import ApiServices
+from o16n.api.metered import CONSUME_ROUTE, consume_counted
 from o16n.api.operation import authorized
 from o16n.api.routes.consume import result_body
 from o16n.auth.roles import Action
@@ -72,11 +73,12 @@ class ConsumeShortcut:
         if not services.services.is_cached(name, version):
             await self._app(scope, receive, send)  # also a first call, which fills the cache
             return
+        scope["state"]["route"] = CONSUME_ROUTE
         headers = _headers(scope)
         authorization = headers.get(b"authorization", b"").decode("latin-1")
         await authorized(scope, services, authorization, Action.CONSUME_SERVICES)
         body = await _body(receive, headers, services.limits.json_bytes)
-        result = await services.services.consume(name, version, body)
+        result = await consume_counted(services, name, version, body)
         content = orjson.dumps(result_body(result))
         length = (b"content-length", str(len(content)).encode())
         await send(

@@ -8,6 +8,7 @@ from starlette.concurrency import run_in_threadpool
 from starlette.responses import Response
 
 from o16n.api.body import read_json
+from o16n.api.metered import CONSUME_ROUTE, consume_counted
 from o16n.api.operation import Call, Operation
 from o16n.api.responses import JSONResponse
 from o16n.api.routes.services import name_and_version
@@ -36,7 +37,7 @@ async def consume(call: Call) -> Response:
     """Run the version's code on the posted inputs in a warm interpreter."""
     name, version = name_and_version(call)
     body = await read_json(call.request, call.services.limits.json_bytes)
-    result = await call.services.services.consume(name, version, body)
+    result = await consume_counted(call.services, name, version, body)
     return JSONResponse(result_body(result))
 
 
@@ -61,7 +62,7 @@ OPERATIONS = (
     ),
     Operation(
         "POST",
-        "/api/{name}/{version}",
+        CONSUME_ROUTE,
         "consumeWebService",
         "Consumes a web service",
         "Services",

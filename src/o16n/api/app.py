@@ -9,7 +9,7 @@ from starlette.applications import Starlette
 from starlette.exceptions import HTTPException
 from starlette.requests import Request
 from starlette.responses import Response
-from starlette.routing import Match, Route
+from starlette.routing import BaseRoute, Match, Route
 
 from o16n import __version__
 from o16n.api.errors import error_response
@@ -18,6 +18,7 @@ from o16n.api.openapi import core_document
 from o16n.api.operation import Operation
 from o16n.api.routes import (
     batch,
+    console,
     consume,
     docs,
     files,
@@ -50,7 +51,7 @@ def operations() -> tuple[Operation, ...]:
         + metrics.OPERATIONS
     )
     document = core_document(core, __version__)
-    return core + docs.operations(lambda: document)
+    return core + docs.operations(lambda: document) + console.OPERATIONS
 
 
 def _methods_on_path(request: Request) -> list[str]:
@@ -80,7 +81,8 @@ def build_asgi(
     lifespan: Callable[[Starlette], AbstractAsyncContextManager[None]],
 ) -> Starlette:
     """The Starlette app; `lifespan` must put an ApiServices at `app.state.services`."""
-    routes = [operation.route() for operation in operations()] + [docs.assets()]
+    routes: list[BaseRoute] = [operation.route() for operation in operations()]
+    routes += [docs.assets(), console.assets()]
     app = Starlette(
         routes=routes,
         lifespan=lifespan,

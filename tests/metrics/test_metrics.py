@@ -3,6 +3,7 @@ calls made, with bounded labels (route templates, never raw paths)."""
 
 from __future__ import annotations
 
+import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -83,6 +84,7 @@ def test_counters_move_by_exactly_the_calls_made(metered: Server) -> None:
         assert_error(client.get("/services/no_such_service_here/9"), 404)
         with metered.client() as anonymous:
             assert anonymous.post("/login", json={"username": "admin", "password": "no"}).is_error
+            assert anonymous.request("PROPFIND", f"/raw/{name}").is_error
         after = scrape(metered)
 
     def moved(sample: str, **labels: str) -> float:
@@ -103,11 +105,36 @@ def test_counters_move_by_exactly_the_calls_made(metered: Server) -> None:
     assert value(after, "o16n_service_workers_live", **version) >= 1
     assert value(after, "o16n_service_queue_length", **version) == 0
     assert ("o16n_sessions_open", frozenset()) in after
+    brewed = [
+        moved("o16n_http_requests_total", **dict(labels))
+        for sample, labels in after
+        if sample == "o16n_http_requests_total" and ("method", "other") in labels
+    ]
+    assert sum(brewed) == 1  # a method callers made up is not a label value
     routes = {dict(labels).get("route") for _, labels in after} - {None}
     assert routes, after
     assert not any("no_such_service_here" in str(route) or name in str(route) for route in routes)
     for route in routes:
         assert route == "unmatched" or route.startswith("/"), route
+
+
+def test_batch_records_are_counted(metered: Server) -> None:
+    name = service_name("batched")
+    with metered.client(metered.token()) as client:
+        code = "if x < 0:\n    raise ValueError('negative')\ny = x"
+        published(client, name, "1", code, **X_TO_Y)
+        records = [{"x": 1}, {"x": 2}, {"x": -1}]
+        started = client.post(f"/api/{name}/1/batch", json=records)
+        assert started.status_code == 202, started.text
+        execution = started.json()["batchExecutionId"]
+        deadline = time.monotonic() + 30
+        while client.get(f"/api/{name}/1/batch/{execution}").json()["state"] != "Complete":
+            assert time.monotonic() < deadline, "the batch did not finish"
+            time.sleep(0.1)
+    samples = scrape(metered)
+    version = {"service": name, "version": "1"}
+    assert value(samples, "o16n_batch_records_total", **version, outcome="done") == 2
+    assert value(samples, "o16n_batch_records_total", **version, outcome="failed") == 1
 
 
 def test_a_deleted_version_loses_its_series(metered: Server) -> None:

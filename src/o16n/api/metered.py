@@ -13,6 +13,7 @@ from o16n.errors import O16nError
 from o16n.metrics import UNMATCHED_ROUTE
 
 CONSUME_ROUTE = "/api/{name}/{version}"
+_METHODS = frozenset({"GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"})
 
 
 def count_request(scope: Scope, status: int, started: float) -> None:
@@ -21,7 +22,8 @@ def count_request(scope: Scope, status: int, started: float) -> None:
     if services is None:
         return  # before the lifespan started
     route = scope["state"].get("route", UNMATCHED_ROUTE)
-    services.metrics.http_request(route, scope["method"], status, time.perf_counter() - started)
+    method = scope["method"] if scope["method"] in _METHODS else "other"  # callers choose it
+    services.metrics.http_request(route, method, status, time.perf_counter() - started)
 
 
 async def consume_counted(

@@ -147,6 +147,19 @@ def test_sign_in_find_the_service_and_call_it(
     browser.save_screenshot(str(screenshots / "version.png"))
 
 
+def test_start_a_batch_and_watch_it_finish(
+    browser: WebDriver, server: Server, service: str, screenshots: Path
+) -> None:
+    sign_in(browser, server, "admin", ADMIN_PASSWORD)
+    open_version(browser, service)
+    records = '[{"petal_class": 0}, {"petal_class": 2}, {"petal_class": 1}]'
+    browser.find_element(By.ID, "batch-records").send_keys(records)
+    browser.find_element(By.CSS_SELECTOR, "#batch-form button[type=submit]").click()
+    wait_until(browser, lambda d: "Complete" in d.find_element(By.ID, "batches").text)
+    assert "3/3" in browser.find_element(By.ID, "batches").text
+    browser.save_screenshot(str(screenshots / "batch.png"))
+
+
 def test_a_reader_sees_no_delete_control(
     browser: WebDriver, server: Server, service: str, reader: str, screenshots: Path
 ) -> None:

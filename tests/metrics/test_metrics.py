@@ -11,6 +11,9 @@ import pytest
 from prometheus_client.parser import text_string_to_metric_families
 
 from tests.harness import Server, assert_error, traversable_tmp_dir, unique_name
+from tests.realtime.conftest import Iris
+from tests.realtime.test_realtime import consume as consume_realtime
+from tests.realtime.test_realtime import publish as publish_realtime
 from tests.services.publishing import outputs, params, published, service_name
 
 SCRAPE_TOKEN = "scrape-token-for-tests-0123456789"
@@ -135,6 +138,47 @@ def test_batch_records_are_counted(metered: Server) -> None:
     version = {"service": name, "version": "1"}
     assert value(samples, "o16n_batch_records_total", **version, outcome="done") == 2
     assert value(samples, "o16n_batch_records_total", **version, outcome="failed") == 1
+
+
+FAULTY = "import os\nif mode == 'crash':\n    os._exit(3)\nwhile mode == 'hang':\n    pass\ny = 1"
+
+
+def test_worker_timeouts_and_crashes_are_counted(metered: Server) -> None:
+    name = service_name("faulty")
+    io = {
+        "inputParameterDefinitions": params(mode="character"),
+        "outputParameterDefinitions": params(y="integer"),
+    }
+    with metered.client(metered.token()) as client:
+        published(client, name, "1", FAULTY, timeoutSeconds=1, **io)
+        assert outputs(client, name, "1", {"mode": "ok"}) == {"y": 1}
+        assert_error(client.post(f"/api/{name}/1", json={"mode": "hang"}), 504)
+        assert client.post(f"/api/{name}/1", json={"mode": "crash"}).is_error
+        assert outputs(client, name, "1", {"mode": "ok"}) == {"y": 1}
+    samples = scrape(metered)
+    version = {"service": name, "version": "1"}
+    assert value(samples, "o16n_service_worker_timeouts_total", **version) == 1
+    assert value(samples, "o16n_service_worker_crashes_total", **version) == 1
+    assert value(samples, "o16n_service_requests_total", **version, status="504") == 1
+    assert value(samples, "o16n_service_requests_total", **version, status="success") == 2
+    assert value(samples, "o16n_service_worker_starts_total", **version) >= 3  # replacements
+
+
+def test_realtime_runs_are_counted(metered: Server) -> None:
+    iris = Iris()
+    name = service_name("realtime")
+    with metered.client(metered.token()) as client:
+        created = publish_realtime(client, name, "1", iris.onnx)
+        assert created.status_code == 201, created.text
+        before = scrape(metered)
+        for row in range(3):  # one after another: each is a run of its own
+            answer = consume_realtime(client, name, "1", iris.frame([row]))
+            assert answer.json()["outputParameters"]["outputData"]["label"] == [iris.expected[row]]
+        after = scrape(metered)
+    for sample in ("o16n_realtime_batch_size_count", "o16n_realtime_batch_size_sum"):
+        assert value(after, sample) - value(before, sample) == 3, sample
+    runs = "o16n_realtime_model_run_duration_seconds_count"
+    assert value(after, runs) - value(before, runs) == 3
 
 
 def test_a_deleted_version_loses_its_series(metered: Server) -> None:

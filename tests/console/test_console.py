@@ -20,7 +20,13 @@ from selenium.webdriver.support import expected_conditions
 from selenium.webdriver.support.ui import WebDriverWait
 
 from tests.harness import ADMIN_PASSWORD, Server, unique_name
-from tests.services.publishing import params, published, service_name
+from tests.services.publishing import (
+    open_session,
+    params,
+    published,
+    service_name,
+    take_snapshot,
+)
 
 CHROMIUM, CHROMEDRIVER = "/usr/bin/chromium", "/usr/bin/chromedriver"
 FLAGS = (
@@ -103,14 +109,20 @@ def wait_until(driver: WebDriver, check: Callable[[WebDriver], object]) -> None:
 
 def sign_in(driver: WebDriver, server: Server, username: str, password: str) -> None:
     """Open the console signed out and sign in through its form."""
-    driver.get(server.url + "/")
-    driver.execute_script("sessionStorage.clear()")
-    driver.get(server.url + "/#/login")
+    signed_out(driver, server)
     wait_for(driver, "#username").send_keys(username)
     driver.find_element(By.ID, "password").send_keys(password)
     driver.find_element(By.CSS_SELECTOR, "#login-form button[type=submit]").click()
-    wait_for(driver, "table")
+    wait_until(driver, lambda d: d.find_element(By.ID, "who").text == username)
     wait_until(driver, lambda d: d.find_element(By.TAG_NAME, "h1").text == "Services")
+    wait_for(driver, "table")
+
+
+def signed_out(driver: WebDriver, server: Server) -> None:
+    """The console freshly loaded without a token (on its sign-in page)."""
+    driver.get(server.url + "/#/login")
+    driver.execute_script("sessionStorage.clear()")
+    driver.refresh()
 
 
 def open_version(driver: WebDriver, name: str) -> None:
@@ -160,6 +172,45 @@ def test_start_a_batch_and_watch_it_finish(
     browser.save_screenshot(str(screenshots / "batch.png"))
 
 
+def test_close_a_session_and_delete_a_snapshot(
+    browser: WebDriver, server: Server, screenshots: Path
+) -> None:
+    with server.client(server.token()) as client:
+        session = open_session(client, "console session")
+        snapshot = take_snapshot(client, session, "console snapshot")
+    sign_in(browser, server, "admin", ADMIN_PASSWORD)
+    browser.get(server.url + "/#/sessions")
+    wait_for(browser, "button[aria-label='Close session console session']")
+    browser.save_screenshot(str(screenshots / "sessions.png"))
+    browser.find_element(
+        By.CSS_SELECTOR, "button[aria-label='Close session console session']"
+    ).click()
+    wait_until(browser, lambda d: "console session" not in d.find_element(By.ID, "main").text)
+    browser.get(server.url + "/#/snapshots")
+    delete = wait_for(browser, f"button[aria-label='Delete snapshot {snapshot}']")
+    browser.save_screenshot(str(screenshots / "snapshots.png"))
+    delete.click()
+    browser.switch_to.alert.accept()
+    wait_until(browser, lambda d: snapshot not in d.find_element(By.ID, "main").text)
+    with server.client(server.token()) as client:
+        assert client.get(f"/snapshots/{snapshot}").status_code == 404
+        assert session not in {item["id"] for item in client.get("/sessions").json()}
+
+
+def test_the_console_fits_a_phone(browser: WebDriver, server: Server, screenshots: Path) -> None:
+    sign_in(browser, server, "admin", ADMIN_PASSWORD)
+    browser.set_window_size(390, 844)
+    try:
+        wait_for(browser, "table")
+        overflow = browser.execute_script(
+            "return document.documentElement.scrollWidth > window.innerWidth"
+        )
+        assert not overflow, "the page scrolls sideways on a phone"
+        browser.save_screenshot(str(screenshots / "services-phone.png"))
+    finally:
+        browser.set_window_size(1280, 900)
+
+
 def test_a_reader_sees_no_delete_control(
     browser: WebDriver, server: Server, service: str, reader: str, screenshots: Path
 ) -> None:
@@ -173,9 +224,7 @@ def test_a_reader_sees_no_delete_control(
 
 
 def test_a_wrong_password_is_refused_on_the_page(browser: WebDriver, server: Server) -> None:
-    browser.get(server.url + "/")
-    browser.execute_script("sessionStorage.clear()")
-    browser.get(server.url + "/#/login")
+    signed_out(browser, server)
     wait_for(browser, "#username").send_keys("admin")
     browser.find_element(By.ID, "password").send_keys("not the password")
     browser.find_element(By.CSS_SELECTOR, "#login-form button[type=submit]").click()

@@ -94,7 +94,7 @@ function failure(error) {
 
 // ---- pages ----
 
-function loginPage() {
+function loginPage(render) {
   const user = el("input", { id: "username", name: "username", autocomplete: "username",
     required: true });
   const password = el("input", { id: "password", name: "password", type: "password",
@@ -115,11 +115,11 @@ function loginPage() {
   el("label", { for: "username" }, "Username"), user,
   el("label", { for: "password" }, "Password"), password,
   el("div", { class: "actions" }, el("button", { type: "submit" }, "Sign in")), message);
-  show(el("h1", {}, "Sign in"), form);
+  render(el("h1", {}, "Sign in"), form);
   user.focus();
 }
 
-async function servicesPage() {
+async function servicesPage(render) {
   const services = await api("GET", "/services");
   services.sort((a, b) => a.name.localeCompare(b.name) || a.version.localeCompare(b.version));
   const rows = services.map((s) => [
@@ -127,7 +127,7 @@ async function servicesPage() {
     s.version, s.runtimeType, s.versionPublishedBy, s.creationTime,
     s.myPermissionOnService === "read/write" ? "manage" : "call",
   ]);
-  show(el("h1", {}, "Services"),
+  render(el("h1", {}, "Services"),
     table(`${services.length} service versions`,
       ["Service", "Version", "Kind", "Publisher", "Created", "You may"], rows));
 }
@@ -252,7 +252,7 @@ async function batchSection(name, version) {
   return el("section", { class: "card" }, el("h2", {}, "Batch executions"), form, list);
 }
 
-async function versionPage(name, version) {
+async function versionPage(render, name, version) {
   const [service] = await api("GET", `/services/${enc(name)}/${enc(version)}`);
   const swaggerPath = `/api/${enc(name)}/${enc(version)}/swagger.json`;
   const swagger = await api("GET", swaggerPath);
@@ -268,7 +268,7 @@ async function versionPage(name, version) {
       } }, "Delete this version"));
   }
   const python = service.runtimeType !== "Realtime";
-  show(
+  render(
     el("p", {}, el("a", { href: "#/services" }, "← Services")),
     el("h1", {}, `${name} ${version}`),
     el("p", {}, service.description || el("span", { class: "hint" }, "No description.")),
@@ -292,9 +292,9 @@ async function versionPage(name, version) {
     controls.length ? el("section", {}, el("h2", {}, "Manage"), controls) : null);
 }
 
-async function sessionsPage() {
+async function sessionsPage(render) {
   const sessions = await api("GET", "/sessions");
-  show(el("h1", {}, "Sessions"), table(`${sessions.length} open sessions`,
+  render(el("h1", {}, "Sessions"), table(`${sessions.length} open sessions`,
     ["Name", "Owner", "Runtime", "Created", ""], sessions.map((s) => [
       s.name, s.owner, s.runtimeType, s.creationTime,
       el("button", { type: "button", class: "danger", "aria-label": `Close session ${s.name}`,
@@ -302,9 +302,9 @@ async function sessionsPage() {
       "Close")])));
 }
 
-async function snapshotsPage() {
+async function snapshotsPage(render) {
   const snapshots = await api("GET", "/snapshots");
-  show(el("h1", {}, "Snapshots"), table(`${snapshots.length} snapshots`,
+  render(el("h1", {}, "Snapshots"), table(`${snapshots.length} snapshots`,
     ["Name", "Id", "Owner", "Created", "Bytes", ""], snapshots.map((s) => [
       s.name || "", s.id, s.owner, s.creationTime, String(s.contentSize),
       el("button", { type: "button", class: "danger", "aria-label": `Delete snapshot ${s.id}`,
@@ -323,23 +323,27 @@ function signOut() {
   location.hash = "#/login";
 }
 
+let navigation = 0; // what route() shows last; a slower, older page must not replace it
+
 async function route() {
+  const mine = ++navigation;
+  const render = (...nodes) => { if (mine === navigation) show(...nodes); };
   const signedIn = Boolean(token());
   document.getElementById("nav").hidden = !signedIn;
   document.getElementById("who").textContent = signedIn ? sessionStorage.getItem(USER_KEY) : "";
   const parts = location.hash.replace(/^#\/?/, "").split("/").map(decodeURIComponent);
   if (!signedIn || parts[0] === "login") {
-    loginPage();
+    loginPage(render);
     return;
   }
   try {
-    if (parts[0] === "services" && parts.length === 3) await versionPage(parts[1], parts[2]);
-    else if (parts[0] === "sessions") await sessionsPage();
-    else if (parts[0] === "snapshots") await snapshotsPage();
-    else await servicesPage();
+    if (parts[0] === "services" && parts.length === 3) await versionPage(render, parts[1], parts[2]);
+    else if (parts[0] === "sessions") await sessionsPage(render);
+    else if (parts[0] === "snapshots") await snapshotsPage(render);
+    else await servicesPage(render);
   } catch (error) {
-    if (error.status === 401) loginPage();
-    else show(el("h1", {}, "Something went wrong"), failure(error));
+    if (error.status === 401) loginPage(render);
+    else render(el("h1", {}, "Something went wrong"), failure(error));
   }
 }
 

@@ -21,6 +21,7 @@ from pathlib import Path
 from tests.harness import traversable_tmp_dir
 
 from o16n.domain.models import JsonValue, Parameter, ParameterType, ServiceVersion
+from o16n.metrics import Metrics
 from o16n.runtime.limits import WorkerLimits
 from o16n.runtime.service_pools import PoolConfig, ServicePools
 
@@ -110,7 +111,7 @@ async def first_call(
     config = PoolConfig(
         root=root, limits=WorkerLimits(user=user), blank=blank, preload=preload, max_workers=1
     )
-    pools = ServicePools(config, no_blobs)
+    pools = ServicePools(config, no_blobs, Metrics())
     try:
         pools.start()
         while pools.counts().blank < blank:
@@ -127,7 +128,7 @@ async def main(calls: int, user: str | None) -> None:
     root = traversable_tmp_dir("o16n-bench-")
     try:
         config = PoolConfig(root=root / "pool", limits=WorkerLimits(user=user), max_workers=1)
-        pools = ServicePools(config, no_blobs)
+        pools = ServicePools(config, no_blobs, Metrics())
         service = iris()
         try:
             await measure(pools, service, 2000, 16)  # prepare and warm up

@@ -8,6 +8,7 @@ from collections.abc import AsyncIterator, Callable, Iterator
 from contextlib import asynccontextmanager, contextmanager
 from dataclasses import dataclass
 
+from pydantic import SecretStr
 from starlette.applications import Starlette
 
 from o16n import __version__
@@ -29,6 +30,7 @@ from o16n.domain.sessions import SessionLimits, Sessions
 from o16n.domain.snapshots import Snapshots
 from o16n.domain.status import Detail, Health, StatusReporter
 from o16n.ids import new_secret
+from o16n.metrics import Metrics
 from o16n.runtime.configuration import PoolConfig, default_live_workers
 from o16n.runtime.cpus import usable_cpus
 from o16n.runtime.interpreters import LocalInterpreters, WorkerConfig
@@ -129,7 +131,7 @@ def _worker_config(settings: Settings, identities: Identities) -> WorkerConfig:
 
 
 def _service_pools(
-    settings: Settings, snapshots: Snapshots, identities: Identities
+    settings: Settings, snapshots: Snapshots, identities: Identities, metrics: Metrics
 ) -> ServicePools:
     config = PoolConfig(
         root=settings.data_dir / "services",
@@ -146,7 +148,7 @@ def _service_pools(
         blank=settings.pool_blank_workers,
         preload=tuple(name.strip() for name in settings.pool_preload.split(",") if name.strip()),
     )
-    return ServicePools(config, snapshots.content_of)
+    return ServicePools(config, snapshots.content_of, metrics)
 
 
 def _sessions(settings: Settings, snapshots: Snapshots, identities: Identities) -> Sessions:
@@ -199,9 +201,11 @@ def _batches(
     *,
     blobs: LocalBlobs,
     pools: ServicePools,
+    metrics: Metrics,
 ) -> Batches:
     journal = Journal(store, blobs, snapshots)
-    runner = BatchRunner(services.consume, pools, settings.batch_pool_share, journal)
+    share = settings.batch_pool_share
+    runner = BatchRunner(services.consume, pools, share, journal, metrics.batch_record)
     policy = BatchPolicy(settings.batch_max_parallel, settings.batch_retention_seconds)
     return Batches(store, services, blobs, snapshots, runner=runner, policy=policy)
 
@@ -218,6 +222,10 @@ async def _sweep_batches(batches: Batches, every: float) -> None:
         await asyncio.sleep(every)
 
 
+def _secret(value: SecretStr | None) -> str | None:
+    return (value.get_secret_value() or None) if value is not None else None
+
+
 def create_app(settings: Settings) -> Starlette:
     """The whole server as one ASGI app; resources live exactly as long as its lifespan."""
 
@@ -229,10 +237,12 @@ def create_app(settings: Settings) -> Starlette:
             blobs = LocalBlobs(settings.data_dir / "blobs")
             snapshots = Snapshots(store, blobs)
             identities = Identities(settings.worker_user or None, settings.worker_uid_range)
+            metrics = Metrics()
             sessions = _sessions(settings, snapshots, identities)
-            pools = _service_pools(settings, snapshots, identities)
+            pools = _service_pools(settings, snapshots, identities, metrics)
+            metrics.watch(pools.loads, lambda: sessions.counts()[0])
             scorer = OnnxScorer(
-                snapshots.content_of, usable_cpus(), settings.service_timeout_seconds
+                snapshots.content_of, usable_cpus(), settings.service_timeout_seconds, metrics
             )
             services = Services(
                 store,
@@ -243,7 +253,9 @@ def create_app(settings: Settings) -> Starlette:
                 default_timeout=settings.service_timeout_seconds,
                 max_pool_size=settings.pool_max_size,
             )
-            batches = _batches(settings, store, services, snapshots, blobs=blobs, pools=pools)
+            batches = _batches(
+                settings, store, services, snapshots, blobs=blobs, pools=pools, metrics=metrics
+            )
             app.state.services = ApiServices(
                 accounts=accounts_for(settings, store, signer),
                 authenticator=Authenticator(store, signer, settings.auth_cache_seconds),
@@ -256,6 +268,8 @@ def create_app(settings: Settings) -> Starlette:
                 limits=Limits(settings.max_json_bytes, settings.max_upload_bytes),
                 batches=batches,
                 realtime=RealtimeServices(services, snapshots, scorer),
+                metrics=metrics,
+                metrics_token=_secret(settings.metrics_token),
             )
             swept = await asyncio.to_thread(snapshots.sweep)
             if swept:

@@ -57,7 +57,8 @@ def serve(settings: Settings, fd: int | None = None) -> None:
     listener = socket.socket(fileno=fd) if fd is not None else _bind(settings)
     _schedule_for_throughput()
     host, port = listener.getsockname()[:2]
-    print(f"o16n: listening on http://{host}:{port}", file=sys.stderr, flush=True)
+    address = f"http://{host}:{port}"
+    print(f"o16n: listening on {address} (web console: {address}/)", file=sys.stderr, flush=True)
     config = uvicorn.Config(
         create_app(settings),
         loop="uvloop",

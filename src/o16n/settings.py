@@ -54,6 +54,10 @@ class Settings(BaseSettings):
     auth_cache_seconds: float = Field(
         default=5.0, ge=0, description="How long a verified token and its role are cached."
     )
+    metrics_token: SecretStr | None = Field(
+        default=None,
+        description="A bearer token that may read /metrics (for a scraper); unset: Owners only.",
+    )
     login_max_failures: int = Field(default=5, ge=1, description="Failed logins before cooling.")
     login_failure_window_seconds: int = Field(default=300, ge=1, description="Counting window.")
     login_cooldown_seconds: int = Field(default=300, ge=1, description="Cooling period.")

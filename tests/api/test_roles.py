@@ -26,6 +26,7 @@ OWNER_ONLY = {
     Action.MANAGE_ANY_SESSION,
     Action.MANAGE_USERS,
     Action.MANAGE_ANY_BATCH,
+    Action.READ_METRICS,
 }
 
 

@@ -13,6 +13,7 @@ from typing import Any, Protocol, TypeVar
 import pytest
 
 from o16n.domain.models import Parameter, ParameterType, ServiceVersion
+from o16n.metrics import Metrics
 from o16n.runtime.configuration import PoolConfig
 from o16n.runtime.interpreters import SessionWorker
 from o16n.runtime.limits import WorkerLimits
@@ -139,7 +140,7 @@ async def open_pools(
     config: PoolConfig, blobs: dict[str, bytes] | None = None
 ) -> AsyncIterator[ServicePools]:
     """ServicePools that are closed when the block ends, however it ends."""
-    pools = ServicePools(config, blobs.__getitem__ if blobs else no_blobs)
+    pools = ServicePools(config, blobs.__getitem__ if blobs else no_blobs, Metrics())
     try:
         yield pools
     finally:

@@ -15,6 +15,7 @@ import pytest
 
 from o16n.domain.models import ConsumeResult, PoolSize, ServiceVersion
 from o16n.errors import CapacityExceeded, WorkerCrashed, WorkerStopped, WorkerTimeout
+from o16n.metrics import Metrics
 from o16n.runtime.service_pools import ServicePools
 from tests.runtime.conftest import (
     PUBLISHED,
@@ -383,7 +384,7 @@ def test_the_snapshot_is_read_once_per_pool(
         service = make_service(
             "y = x * factor", inputs=[("x", "integer")], outputs=[("y", "integer")], blobs=["blob"]
         )
-        pools = ServicePools(pool_config(), load)
+        pools = ServicePools(pool_config(), load, Metrics())
         try:
             await pools.set_pool(service, PoolSize(2, 2))
             await until(lambda: pools.pool_state(service).status == "Success")
@@ -401,7 +402,7 @@ def test_close_stops_every_worker_and_removes_their_folders(
     config = pool_config(blank=1)
 
     async def scenario() -> None:
-        pools = ServicePools(config, no_blobs)
+        pools = ServicePools(config, no_blobs, Metrics())
         pid = pid_of(await pools.consume(echo(), args()))
         await pools.set_pool(echo(name="other"), PoolSize(1, 1))
         await until(lambda: pools.counts() == pools.counts().__class__(2, 0, 1))

@@ -9,7 +9,7 @@ from starlette.applications import Starlette
 from starlette.exceptions import HTTPException
 from starlette.requests import Request
 from starlette.responses import Response
-from starlette.routing import Match, Route
+from starlette.routing import BaseRoute, Match, Route
 
 from o16n import __version__
 from o16n.api.body import BODY
@@ -20,10 +20,12 @@ from o16n.api.openapi import core_document
 from o16n.api.operation import Operation, authenticated
 from o16n.api.routes import (
     batch,
+    console,
     consume,
     docs,
     files,
     login,
+    metrics,
     realtime,
     services,
     sessions,
@@ -48,9 +50,10 @@ def operations() -> tuple[Operation, ...]:
         + services.OPERATIONS
         + batch.OPERATIONS
         + realtime.OPERATIONS
+        + metrics.OPERATIONS
     )
     document = core_document(core, __version__)
-    return core + docs.operations(lambda: document)
+    return core + docs.operations(lambda: document) + console.OPERATIONS
 
 
 def _methods_on_path(request: Request) -> list[str]:
@@ -93,7 +96,8 @@ def build_asgi(
     lifespan: Callable[[Starlette], AbstractAsyncContextManager[None]],
 ) -> Starlette:
     """The Starlette app; `lifespan` must put an ApiServices at `app.state.services`."""
-    routes = [operation.route() for operation in operations()] + [docs.assets()]
+    routes: list[BaseRoute] = [operation.route() for operation in operations()]
+    routes += [docs.assets(), console.assets()]
     app = Starlette(
         routes=routes,
         lifespan=lifespan,

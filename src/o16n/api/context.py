@@ -12,6 +12,7 @@ from o16n.domain.services import Services
 from o16n.domain.sessions import Sessions
 from o16n.domain.snapshots import Snapshots
 from o16n.domain.status import StatusReporter
+from o16n.metrics import Metrics
 
 
 @dataclass(frozen=True)
@@ -35,3 +36,5 @@ class ApiServices:
     limits: Limits
     batches: Batches
     realtime: RealtimeServices
+    metrics: Metrics
+    metrics_token: str | None  # a scraper's bearer token for /metrics, besides Owners'

@@ -11,6 +11,7 @@ from starlette.responses import Response
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from o16n.api.errors import REQUEST_ID_HEADER, error_response, internal_error_response
+from o16n.api.metered import count_request
 from o16n.errors import O16nError
 
 _access_log = logging.getLogger("o16n.access")
@@ -58,6 +59,7 @@ class RequestContextMiddleware:
             await self._answer(response, status, scope, receive, send)
         finally:
             self._log(scope, request_id, status["code"], started)
+            count_request(scope, status["code"], started)
 
     @staticmethod
     async def _answer(

@@ -91,6 +91,7 @@ class Operation:
         """The Starlette route that authenticates, authorizes and calls the handler."""
 
         async def endpoint(request: Request) -> Response:
+            request.scope["state"]["route"] = self.path  # the metrics' label: a template
             services: ApiServices = request.app.state.services
             principal = await _authorize(request, services, self.action)
             return await self.handler(Call(request, services, principal))

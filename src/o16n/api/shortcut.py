@@ -13,6 +13,7 @@ import re
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from o16n.api.context import ApiServices
+from o16n.api.metered import CONSUME_ROUTE
 from o16n.api.operation import authorized
 from o16n.api.routes.consume import ConsumeCall, consumed
 from o16n.auth.roles import Action
@@ -35,6 +36,7 @@ class ConsumeShortcut:
         if found is None or services is None:
             await self._app(scope, receive, send)
             return
+        scope["state"]["route"] = CONSUME_ROUTE
         headers = dict(scope["headers"])
         authorization = headers.get(b"authorization", b"").decode("latin-1")
         await authorized(scope, services, authorization, Action.CONSUME_SERVICES)

@@ -22,6 +22,7 @@ class Action(enum.StrEnum):
     MANAGE_ANY_SESSION = "manage_any_session"
     MANAGE_USERS = "manage_users"
     MANAGE_ANY_BATCH = "manage_any_batch"
+    READ_METRICS = "read_metrics"
 
 
 _READER = frozenset(
@@ -40,6 +41,7 @@ _OWNER = _CONTRIBUTOR | {
     Action.MANAGE_ANY_SESSION,
     Action.MANAGE_USERS,
     Action.MANAGE_ANY_BATCH,
+    Action.READ_METRICS,
 }
 
 PERMISSIONS: dict[Role, frozenset[Action]] = {

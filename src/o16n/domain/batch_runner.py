@@ -19,6 +19,7 @@ from o16n.ids import now
 
 Key = tuple[str, str]
 Consume = Callable[[str, str, object], Awaitable[ConsumeResult]]
+RecordDone = Callable[[str, str, bool], None]  # service, version, whether the record succeeded
 _BUSY_FIRST_WAIT = 0.05
 _BUSY_LONGEST_WAIT = 2.0
 _log = logging.getLogger("o16n.batch")
@@ -89,9 +90,15 @@ class BatchRunner:
     """Runs executions as tasks on the event loop; their changes go through the journal."""
 
     def __init__(
-        self, consume: Consume, gauge: CapacityGauge, share: float, journal: Journal
+        self,
+        consume: Consume,
+        gauge: CapacityGauge,
+        share: float,
+        journal: Journal,
+        on_record: RecordDone,
     ) -> None:
         self._consume = consume
+        self._on_record = on_record
         self._gauge = gauge
         self._share = share
         self._journal = journal
@@ -148,6 +155,7 @@ class BatchRunner:
                 self._journal.add(Started(execution_id, position))
                 outcome = await self._call(work, key, inputs)
                 self._journal.add(Finished(execution_id, position, outcome))
+                self._on_record(*key, outcome.success)
             finally:
                 self._gate.release(key)
 

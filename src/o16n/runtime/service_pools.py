@@ -30,6 +30,7 @@ from o16n.domain.models import (
     ServiceVersion,
 )
 from o16n.errors import CapacityExceeded, WorkerError, WorkerStopped
+from o16n.metrics import Metrics, VersionLoad
 from o16n.runtime.backend import WorkerFactory
 from o16n.runtime.configuration import PoolConfig
 from o16n.runtime.pipeline import never_started
@@ -64,10 +65,12 @@ class ServicePools:
         self,
         config: PoolConfig,
         load_blob: Callable[[str], bytes],
+        metrics: Metrics,
         factory: WorkerFactory = WorkerProcess,
     ) -> None:
         self._config = config
         self._load_blob = load_blob
+        self._metrics = metrics
         self._spares = Spares(config, factory)
         self._pools: dict[Key, VersionPool] = {}
         self._sizes: dict[Key, PoolSize] = {}
@@ -133,6 +136,7 @@ class ServicePools:
         self._sizes.pop((name, version), None)
         reason = f"the service {name}/{version} was deleted"
         self._stop((name, version), reason, lambda pool: True)
+        self._metrics.forget(name, version)
 
     def replaced(self, service: ServiceVersion) -> None:
         """A patch stored `service`: kill now the workers that run another code, initCode or
@@ -162,6 +166,13 @@ class ServicePools:
         return PoolCounts(
             sum(p.ready for p in pools), sum(p.busy for p in pools), self._spares.ready
         )
+
+    def loads(self) -> list[VersionLoad]:
+        """Each version's calls waiting, workers live and busy (for the metrics)."""
+        return [
+            VersionLoad(name, version, pool.queued, pool.live, pool.busy)
+            for (name, version), pool in list(self._pools.items())
+        ]
 
     async def close(self) -> None:
         """Stop everything: the background task, every pool and the blank workers."""
@@ -197,7 +208,14 @@ class ServicePools:
             self._stopped[key] = stopped
             raise WorkerStopped(stopped[1])
         spec = ServiceSpec.of(service)
-        pool = VersionPool(spec, self._config, self._spares, self._load_blob, self._admit)
+        pool = VersionPool(
+            spec,
+            self._config,
+            self._spares,
+            self._load_blob,
+            metrics=self._metrics,
+            admit=self._admit,
+        )
         self._pools[key] = pool
         size = self._sizes.get(key)
         if size is not None:

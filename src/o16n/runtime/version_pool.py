@@ -20,9 +20,17 @@ from collections import deque
 from collections.abc import Callable
 
 from o16n.domain.models import ConsumeResult, JsonValue
-from o16n.errors import CapacityExceeded, O16nError, WorkerCrashed, WorkerError, WorkerStopped
+from o16n.errors import (
+    CapacityExceeded,
+    O16nError,
+    WorkerCrashed,
+    WorkerError,
+    WorkerStopped,
+    WorkerTimeout,
+)
+from o16n.metrics import Metrics
 from o16n.runtime.configuration import PoolConfig
-from o16n.runtime.pipeline import crashed
+from o16n.runtime.pipeline import crashed, never_started
 from o16n.runtime.service_worker import PreparedWorker, PrepareFailed, ServiceSpec, prepare
 from o16n.runtime.spares import Spares
 
@@ -39,6 +47,8 @@ class VersionPool:
         config: PoolConfig,
         spares: Spares,
         load_blob: Callable[[str], bytes],
+        *,
+        metrics: Metrics,
         admit: Callable[[VersionPool], bool] = lambda _: True,
     ) -> None:
         self.spec = spec
@@ -50,6 +60,8 @@ class VersionPool:
         self._spares = spares
         self._load_blob = load_blob
         self._admit = admit
+        self._metrics = metrics
+        self._called = False  # the first call (a cold start) is measured
         self._starting = 0
         self._bring_ups: set[asyncio.Task[None]] = set()
         self._queue: deque[asyncio.Future[PreparedWorker]] = deque()
@@ -96,14 +108,33 @@ class VersionPool:
         if self._closing:
             raise crashed(f"the pool of {self.spec.label} is stopping", never_started=True)
         self.last_used = time.monotonic()
+        cold, self._called = not self._called, True
+        started = time.perf_counter()
         try:
             worker = self._reserve() or await self._wait()
         except PrepareFailed as failure:
             return failure.result
         try:
-            return await worker.consume(inputs)
+            result = await worker.consume(inputs)
+        except WorkerTimeout:
+            self._metrics.worker_timed_out(self.spec.name, self.spec.version)
+            raise
+        except WorkerCrashed as error:
+            if not never_started(error):
+                self._metrics.worker_crashed(self.spec.name, self.spec.version)
+            raise
         finally:
             self._release(worker)
+        if cold:
+            self._metrics.cold_start(
+                self.spec.name, self.spec.version, time.perf_counter() - started
+            )
+        return result
+
+    @property
+    def queued(self) -> int:
+        """Calls waiting for a slot."""
+        return len(self._queue)
 
     def resize(self, minimum: int, maximum: int) -> None:
         """Keep at least `minimum` workers (warmed now) and never more than `maximum`."""
@@ -272,6 +303,7 @@ class VersionPool:
         self._starting -= 1
         self._failure = None
         self._failed_starts = 0
+        self._metrics.worker_started(self.spec.name, self.spec.version)
         if self._closing and not self._queue:
             self._spares.retire(worker.process)
             return
@@ -312,6 +344,8 @@ class VersionPool:
         waiting calls get the failure if no worker will come, and starts pause for
         `retry_seconds`."""
         died = isinstance(error, WorkerCrashed)
+        if died:
+            self._metrics.worker_crashed(self.spec.name, self.spec.version)
         self._failed_starts = self._failed_starts + 1 if died else 0
         if 0 < self._failed_starts < _START_ATTEMPTS and self._may_start():
             label = self.spec.label

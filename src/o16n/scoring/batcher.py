@@ -14,6 +14,7 @@ import numpy as np
 
 from o16n.domain.models import Batching
 from o16n.errors import ScoringTimeout
+from o16n.metrics import Metrics
 from o16n.scoring.frame import Feeds
 
 Outputs = list[object]
@@ -41,11 +42,13 @@ class Runner(Protocol):
 
 @dataclass(frozen=True)
 class Threads:
-    """What every batcher shares: the scoring threads, the deadline of a run in them, the tally."""
+    """What every batcher shares: the scoring threads, the deadline of a run in them, the tally
+    and the metrics."""
 
     executor: Executor
     deadline_seconds: float
     tally: Tally
+    metrics: Metrics
 
 
 @dataclass
@@ -93,6 +96,7 @@ class Batcher:
         self._batching = batching
         self._threads = threads
         self._tally = threads.tally
+        self._metrics = threads.metrics
         self._queue: deque[_Call] = deque()
         self._queued_rows = 0
         self._draining = False
@@ -149,7 +153,9 @@ class Batcher:
     def _timed(self, feeds: Feeds, rows: int) -> Outputs:
         started = time.perf_counter()
         outputs = self._runner.run(feeds)
-        per_row = (time.perf_counter() - started) / max(rows, 1)
+        seconds = time.perf_counter() - started
+        self._metrics.model_run(seconds)
+        per_row = seconds / max(rows, 1)
         known = self._seconds_per_row
         self._seconds_per_row = per_row if known is None else known + _SMOOTHING * (per_row - known)
         return outputs
@@ -169,11 +175,16 @@ class Batcher:
         if parts is None:
             await self._one_by_one(calls)
             return
-        self._tally.runs += 1
-        self._tally.calls += len(calls)
+        self._answered(len(calls))
         for call, part in zip(calls, parts, strict=True):
             if not call.answer.done():
                 call.answer.set_result(part)
+
+    def _answered(self, calls: int) -> None:
+        """One run answered `calls` calls."""
+        self._tally.runs += 1
+        self._tally.calls += calls
+        self._metrics.realtime_batch(calls)
 
     async def _one_by_one(self, calls: list[_Call]) -> None:
         for call in calls:
@@ -182,8 +193,7 @@ class Batcher:
             except Exception as error:  # the caller gets it
                 _fail([call], error)
                 continue
-            self._tally.runs += 1
-            self._tally.calls += 1
+            self._answered(1)
             if not call.answer.done():
                 call.answer.set_result(outputs)
 

@@ -12,6 +12,7 @@ from onnxruntime.capi import onnxruntime_pybind11_state as ort_errors
 
 from o16n.domain.models import Batching, JsonValue, ScoringCounts, ServiceVersion
 from o16n.errors import InvalidInput
+from o16n.metrics import Metrics
 from o16n.scoring.batcher import Batcher, Outputs, Tally, Threads
 from o16n.scoring.frame import INPUT, Feeds, Tensor, column, feeds, tensor
 from o16n.scoring.inspection import inspect
@@ -77,16 +78,20 @@ class _Runner:
 
 class OnnxScorer:
     """Scores realtime versions in this process; `content` reads a model blob, a run in the
-    `threads` scoring threads is stopped after `deadline_seconds`."""
+    `threads` scoring threads is stopped after `deadline_seconds`; runs are counted in `metrics`."""
 
     def __init__(
-        self, content: Callable[[str], bytes], threads: int, deadline_seconds: float
+        self,
+        content: Callable[[str], bytes],
+        threads: int,
+        deadline_seconds: float,
+        metrics: Metrics,
     ) -> None:
         self._content = content
         self._executor = ThreadPoolExecutor(threads, thread_name_prefix="o16n-score")
         self._models: dict[tuple[str, str], tuple[int, asyncio.Task[_Model]]] = {}
         self._tally = Tally()
-        self._threads = Threads(self._executor, deadline_seconds, self._tally)
+        self._threads = Threads(self._executor, deadline_seconds, self._tally, metrics)
 
     def check(self, model: bytes) -> None:
         """Refuse bytes onnxruntime cannot load, or a model whose inputs we cannot feed."""

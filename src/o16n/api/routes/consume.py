@@ -12,6 +12,7 @@ from starlette.types import Receive
 
 from o16n.api.body import received_json
 from o16n.api.context import ApiServices
+from o16n.api.metered import CONSUME_ROUTE, consume_counted
 from o16n.api.operation import Call, Operation
 from o16n.api.responses import JSONResponse
 from o16n.api.routes.services import name_and_version
@@ -52,7 +53,7 @@ async def consumed(services: ApiServices, call: ConsumeCall) -> bytes:
     the version on it, answer its WebServiceResult as JSON bytes."""
     limit = services.limits.json_bytes
     body = await received_json(call.receive, call.content_type, call.content_length, limit)
-    result = await services.services.consume(call.name, call.version, body)
+    result = await consume_counted(services, call.name, call.version, body)
     return orjson.dumps(result_body(result))
 
 
@@ -87,7 +88,7 @@ OPERATIONS = (
     ),
     Operation(
         "POST",
-        "/api/{name}/{version}",
+        CONSUME_ROUTE,
         "consumeWebService",
         "Consumes a web service",
         "Services",

@@ -9,7 +9,7 @@ from o16n.api.body import read_model
 from o16n.api.operation import Call, Operation, Param
 from o16n.api.responses import JSONResponse
 from o16n.api.schemas import AccessTokenResponse, LoginRequest, RenewTokenRequest
-from o16n.errors import InvalidInput
+from o16n.errors import InvalidCredentials, InvalidInput, TooManyAttempts
 
 
 def _tokens(response: AccessTokenResponse) -> JSONResponse:
@@ -19,7 +19,13 @@ def _tokens(response: AccessTokenResponse) -> JSONResponse:
 async def login(call: Call) -> Response:
     """Exchange a username and password for a token pair."""
     request = await read_model(call.request, LoginRequest, call.services.limits.json_bytes)
-    pair = await run_in_threadpool(call.services.accounts.login, request.username, request.password)
+    try:
+        pair = await run_in_threadpool(
+            call.services.accounts.login, request.username, request.password
+        )
+    except (InvalidCredentials, TooManyAttempts):
+        call.services.metrics.login_failed()
+        raise
     return _tokens(AccessTokenResponse.of(pair))
 
 

@@ -1,0 +1,233 @@
+"""The web console in a real browser (Debian's chromium, headless, through chromedriver) against
+a real server: sign in, find a published service, call it through the try-it form, and a
+Reader sees no delete control. Screenshots of the pages are kept (the folder is printed)."""
+
+from __future__ import annotations
+
+import shutil
+import tempfile
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+import httpx
+import pytest
+from selenium import webdriver
+from selenium.webdriver.chrome.service import Service as ChromeService
+from selenium.webdriver.common.by import By
+from selenium.webdriver.remote.webdriver import WebDriver
+from selenium.webdriver.remote.webelement import WebElement
+from selenium.webdriver.support import expected_conditions
+from selenium.webdriver.support.ui import WebDriverWait
+
+from tests.harness import ADMIN_PASSWORD, Server, unique_name
+from tests.services.publishing import (
+    open_session,
+    params,
+    published,
+    service_name,
+    take_snapshot,
+)
+
+CHROMIUM, CHROMEDRIVER = "/usr/bin/chromium", "/usr/bin/chromedriver"
+FLAGS = (
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+    "--window-size=1280,900",
+)
+READER_PASSWORD = "Reader-Pass-1234"
+SPECIES = "species = ['setosa', 'versicolor', 'virginica'][petal_class]"
+WAIT_SECONDS = 15
+
+
+@pytest.fixture(scope="module")
+def screenshots() -> Path:
+    """Where the screenshots go (kept after the run)."""
+    folder = Path(tempfile.mkdtemp(prefix="o16n-console-screenshots-"))
+    print(f"console screenshots in {folder}")
+    return folder
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[WebDriver]:
+    """One headless chromium for the module, with a profile of its own."""
+    if not (Path(CHROMIUM).exists() and Path(CHROMEDRIVER).exists()):
+        pytest.fail("the console tests need Debian's chromium and chromium-driver")
+    profile = tempfile.mkdtemp(prefix="o16n-chromium-")
+    options = webdriver.ChromeOptions()
+    options.binary_location = CHROMIUM
+    for flag in (*FLAGS, f"--user-data-dir={profile}"):
+        options.add_argument(flag)
+    driver = webdriver.Chrome(options=options, service=ChromeService(CHROMEDRIVER))
+    yield driver
+    driver.quit()
+    shutil.rmtree(profile, ignore_errors=True)
+
+
+@pytest.fixture(scope="module")
+def service(server: Server) -> Iterator[str]:
+    """A published service that names a species; deleted afterwards."""
+    name = service_name("Species")
+    with server.client(server.token()) as client:
+        published(
+            client,
+            name,
+            "v1",
+            SPECIES,
+            description="Names the species of a petal class",
+            inputParameterDefinitions=params(petal_class="integer"),
+            outputParameterDefinitions=params(species="character"),
+        )
+        yield name
+        client.delete(f"/services/{name}/v1")
+
+
+@pytest.fixture(scope="module")
+def reader(server: Server) -> str:
+    """A Reader's username."""
+    name = unique_name("console-reader")
+    added = server.cli("users", "add", name, "--role", "Reader", "--password", READER_PASSWORD)
+    assert added.returncode == 0, added.stderr
+    return name
+
+
+def wait_for(driver: WebDriver, css: str) -> WebElement:
+    """The element once it is shown."""
+    located = expected_conditions.visibility_of_element_located((By.CSS_SELECTOR, css))
+    element: WebElement = WebDriverWait(driver, WAIT_SECONDS).until(located)
+    return element
+
+
+def wait_until(driver: WebDriver, check: Callable[[WebDriver], object]) -> None:
+    """Wait until `check` answers something true."""
+    WebDriverWait(driver, WAIT_SECONDS).until(check)
+
+
+def sign_in(driver: WebDriver, server: Server, username: str, password: str) -> None:
+    """Open the console signed out and sign in through its form."""
+    signed_out(driver, server)
+    wait_for(driver, "#username").send_keys(username)
+    driver.find_element(By.ID, "password").send_keys(password)
+    driver.find_element(By.CSS_SELECTOR, "#login-form button[type=submit]").click()
+    wait_until(driver, lambda d: d.find_element(By.ID, "who").text == username)
+    wait_until(driver, lambda d: d.find_element(By.TAG_NAME, "h1").text == "Services")
+    wait_for(driver, "table")
+
+
+def signed_out(driver: WebDriver, server: Server) -> None:
+    """The console freshly loaded without a token (on its sign-in page)."""
+    driver.get(server.url + "/#/login")
+    driver.execute_script("sessionStorage.clear()")
+    driver.refresh()
+
+
+def open_version(driver: WebDriver, name: str) -> None:
+    """Follow the service's link in the services list to its version page."""
+    wait_for(driver, f"a[href='#/services/{name}/v1']").click()
+    wait_for(driver, "#try-form")
+
+
+def test_the_page_is_public_and_strict(server: Server) -> None:
+    page = httpx.get(server.url + "/", timeout=10)
+    assert page.status_code == 200
+    assert page.headers["content-type"].startswith("text/html")
+    policy = page.headers["content-security-policy"]
+    assert "default-src 'none'" in policy and "script-src 'self'" in policy
+    script = httpx.get(server.url + "/console/app.js", timeout=10)
+    assert script.status_code == 200
+    assert "content-security-policy" in script.headers
+
+
+def test_sign_in_find_the_service_and_call_it(
+    browser: WebDriver, server: Server, service: str, screenshots: Path
+) -> None:
+    sign_in(browser, server, "admin", ADMIN_PASSWORD)
+    browser.save_screenshot(str(screenshots / "services.png"))
+    open_version(browser, service)
+    assert "Names the species of a petal class" in browser.find_element(By.ID, "main").text
+    assert browser.find_elements(By.ID, "delete-version"), "an Owner may delete"
+    browser.find_element(By.ID, "input-petal_class").send_keys("1")
+    browser.find_element(By.CSS_SELECTOR, "#try-form button[type=submit]").click()
+    outputs = wait_for(browser, "#try-outputs")
+    assert '"species": "versicolor"' in outputs.text
+    curl = browser.find_element(By.ID, "snippet-curl").text
+    assert f"/api/{service}/v1" in curl and "Authorization: Bearer" in curl
+    browser.save_screenshot(str(screenshots / "version.png"))
+
+
+def test_start_a_batch_and_watch_it_finish(
+    browser: WebDriver, server: Server, service: str, screenshots: Path
+) -> None:
+    sign_in(browser, server, "admin", ADMIN_PASSWORD)
+    open_version(browser, service)
+    records = '[{"petal_class": 0}, {"petal_class": 2}, {"petal_class": 1}]'
+    browser.find_element(By.ID, "batch-records").send_keys(records)
+    browser.find_element(By.CSS_SELECTOR, "#batch-form button[type=submit]").click()
+    wait_until(browser, lambda d: "Complete" in d.find_element(By.ID, "batches").text)
+    assert "3/3" in browser.find_element(By.ID, "batches").text
+    browser.save_screenshot(str(screenshots / "batch.png"))
+
+
+def test_close_a_session_and_delete_a_snapshot(
+    browser: WebDriver, server: Server, screenshots: Path
+) -> None:
+    with server.client(server.token()) as client:
+        session = open_session(client, "console session")
+        snapshot = take_snapshot(client, session, "console snapshot")
+    sign_in(browser, server, "admin", ADMIN_PASSWORD)
+    browser.get(server.url + "/#/sessions")
+    wait_for(browser, "button[aria-label='Close session console session']")
+    browser.save_screenshot(str(screenshots / "sessions.png"))
+    browser.find_element(
+        By.CSS_SELECTOR, "button[aria-label='Close session console session']"
+    ).click()
+    wait_until(browser, lambda d: "console session" not in d.find_element(By.ID, "main").text)
+    browser.get(server.url + "/#/snapshots")
+    delete = wait_for(browser, f"button[aria-label='Delete snapshot {snapshot}']")
+    browser.save_screenshot(str(screenshots / "snapshots.png"))
+    delete.click()
+    browser.switch_to.alert.accept()
+    wait_until(browser, lambda d: snapshot not in d.find_element(By.ID, "main").text)
+    with server.client(server.token()) as client:
+        assert client.get(f"/snapshots/{snapshot}").status_code == 404
+        assert session not in {item["id"] for item in client.get("/sessions").json()}
+
+
+def test_the_console_fits_a_phone(browser: WebDriver, server: Server, screenshots: Path) -> None:
+    sign_in(browser, server, "admin", ADMIN_PASSWORD)
+    browser.set_window_size(390, 844)
+    try:
+        wait_for(browser, "table")
+        overflow = browser.execute_script(
+            "return document.documentElement.scrollWidth > window.innerWidth"
+        )
+        assert not overflow, "the page scrolls sideways on a phone"
+        browser.save_screenshot(str(screenshots / "services-phone.png"))
+    finally:
+        browser.set_window_size(1280, 900)
+
+
+def test_a_reader_sees_no_delete_control(
+    browser: WebDriver, server: Server, service: str, reader: str, screenshots: Path
+) -> None:
+    sign_in(browser, server, reader, READER_PASSWORD)
+    assert browser.find_element(By.ID, "who").text == reader
+    open_version(browser, service)
+    assert browser.find_element(By.ID, "try-form")
+    assert not browser.find_elements(By.ID, "delete-version")
+    assert not browser.find_elements(By.CSS_SELECTOR, "#main button.danger")
+    browser.save_screenshot(str(screenshots / "reader-version.png"))
+
+
+def test_a_wrong_password_is_refused_on_the_page(browser: WebDriver, server: Server) -> None:
+    signed_out(browser, server)
+    wait_for(browser, "#username").send_keys("admin")
+    browser.find_element(By.ID, "password").send_keys("not the password")
+    browser.find_element(By.CSS_SELECTOR, "#login-form button[type=submit]").click()
+    alert = wait_for(browser, "[role=alert]")
+    assert "invalid username or password" in alert.text
+    assert browser.execute_script("return sessionStorage.getItem('o16n.token')") is None

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import AsyncIterator, Callable, Iterator
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 from contextlib import asynccontextmanager, contextmanager
 from dataclasses import dataclass
 
@@ -29,6 +29,8 @@ from o16n.domain.services import Services
 from o16n.domain.sessions import SessionLimits, Sessions
 from o16n.domain.snapshots import Snapshots
 from o16n.domain.status import Detail, Health, StatusReporter
+from o16n.environments.builder import UvEnvironments
+from o16n.environments.uv import IndexOptions, Uv, cache_folder
 from o16n.ids import new_secret
 from o16n.metrics import Metrics
 from o16n.runtime.configuration import PoolConfig, default_live_workers
@@ -130,8 +132,30 @@ def _worker_config(settings: Settings, identities: Identities) -> WorkerConfig:
     )
 
 
+def _environments(settings: Settings) -> UvEnvironments:
+    """Environments under the data directory, built from the configured indexes."""
+    options = IndexOptions(
+        index_url=_secret(settings.env_index_url),
+        extra_index_url=_secret(settings.env_extra_index_url),
+        find_links=settings.env_find_links,
+        no_index=settings.env_no_index,
+        source_builds=settings.env_source_builds,
+    )
+    uv = Uv(cache_folder(settings.data_dir / "uv-cache"), options, settings.env_build_seconds)
+    return UvEnvironments(
+        settings.data_dir / "environments",
+        uv,
+        max_builds=settings.env_max_builds,
+        grace_seconds=settings.env_grace_seconds,
+    )
+
+
 def _service_pools(
-    settings: Settings, snapshots: Snapshots, identities: Identities, metrics: Metrics
+    settings: Settings,
+    snapshots: Snapshots,
+    identities: Identities,
+    metrics: Metrics,
+    environments: UvEnvironments,
 ) -> ServicePools:
     config = PoolConfig(
         root=settings.data_dir / "services",
@@ -148,25 +172,35 @@ def _service_pools(
         blank=settings.pool_blank_workers,
         preload=tuple(name.strip() for name in settings.pool_preload.split(",") if name.strip()),
     )
-    return ServicePools(config, snapshots.content_of, metrics)
+    return ServicePools(
+        config, snapshots.content_of, metrics, interpreter_of=environments.interpreter
+    )
 
 
-def _sessions(settings: Settings, snapshots: Snapshots, identities: Identities) -> Sessions:
+def _sessions(
+    settings: Settings, snapshots: Snapshots, identities: Identities, environments: UvEnvironments
+) -> Sessions:
     limits = SessionLimits(
         per_user=settings.max_sessions_per_user,
         total=settings.max_sessions,
         idle_seconds=settings.session_idle_seconds,
     )
-    return Sessions(LocalInterpreters(_worker_config(settings, identities)), snapshots, limits)
+    interpreters = LocalInterpreters(_worker_config(settings, identities), environments.interpreter)
+    return Sessions(interpreters, snapshots, limits, environments)
 
 
 def _backends(
-    sessions: Sessions, pools: ServicePools, settings: Settings, scorer: OnnxScorer
+    sessions: Sessions,
+    pools: ServicePools,
+    settings: Settings,
+    scorer: OnnxScorer,
+    environments: UvEnvironments,
 ) -> Callable[[], dict[str, Health]]:
     def report() -> dict[str, Health]:
         live, busy = sessions.counts()
         workers = pools.counts()
         scoring = scorer.counts()
+        built = environments.usage()
         details: dict[str, Detail] = {
             "apiVersion": "1.0",
             "pythonMaxPoolSize": settings.max_sessions,
@@ -179,6 +213,9 @@ def _backends(
             "realtimeModels": scoring.models,
             "realtimeCalls": scoring.calls,
             "realtimeRuns": scoring.runs,
+            "environments": built.count,
+            "environmentsBuilding": built.building,
+            "environmentsDiskBytes": built.disk_bytes,
         }
         return {"local": Health("pass", details)}
 
@@ -210,16 +247,33 @@ def _batches(
     return Batches(store, services, blobs, snapshots, runner=runner, policy=policy)
 
 
-async def _sweep_batches(batches: Batches, every: float) -> None:
+async def _sweep_periodically(sweep: Callable[[], Awaitable[int]], every: float, what: str) -> None:
+    """Run `sweep` every `every` seconds, logging how many `what` it removed."""
     while True:
         try:
-            swept = await batches.sweep()
-        except Exception:  # the sweeper must outlive a database hiccup
-            _log.exception("batch sweep failed")
+            swept = await sweep()
+        except Exception:  # a sweeper must outlive a database hiccup
+            _log.exception("sweeping %s failed", what)
         else:
             if swept:
-                _log.info("deleted %d expired batch executions", swept)
+                _log.info("removed %d %s", swept, what)
         await asyncio.sleep(every)
+
+
+def _environment_sweep(
+    store: SqlStore, sessions: Sessions, environments: UvEnvironments
+) -> Callable[[], Awaitable[int]]:
+    """Remove the environments no version, snapshot or live session uses (past the grace)."""
+
+    def in_store() -> set[str]:
+        with store.unit_of_work() as uow:
+            return uow.services.environment_ids() | uow.snapshots.environment_ids()
+
+    async def sweep() -> int:
+        live = sessions.environment_ids()
+        return await asyncio.to_thread(lambda: environments.sweep(in_store() | live))
+
+    return sweep
 
 
 def _secret(value: SecretStr | None) -> str | None:
@@ -238,8 +292,9 @@ def create_app(settings: Settings) -> Starlette:
             snapshots = Snapshots(store, blobs)
             identities = Identities(settings.worker_user or None, settings.worker_uid_range)
             metrics = Metrics()
-            sessions = _sessions(settings, snapshots, identities)
-            pools = _service_pools(settings, snapshots, identities, metrics)
+            environments = _environments(settings)
+            sessions = _sessions(settings, snapshots, identities, environments)
+            pools = _service_pools(settings, snapshots, identities, metrics, environments)
             metrics.watch(pools.loads, lambda: sessions.counts()[0])
             scorer = OnnxScorer(
                 snapshots.content_of, usable_cpus(), settings.service_timeout_seconds, metrics
@@ -250,6 +305,7 @@ def create_app(settings: Settings) -> Starlette:
                 pools,
                 settings.service_cache_seconds,
                 scorer,
+                environments=environments,
                 default_timeout=settings.service_timeout_seconds,
                 max_pool_size=settings.pool_max_size,
             )
@@ -260,7 +316,9 @@ def create_app(settings: Settings) -> Starlette:
                 accounts=accounts_for(settings, store, signer),
                 authenticator=Authenticator(store, signer, settings.auth_cache_seconds),
                 status=StatusReporter(
-                    store, _backends(sessions, pools, settings, scorer), {"version": __version__}
+                    store,
+                    _backends(sessions, pools, settings, scorer, environments),
+                    {"version": __version__},
                 ),
                 sessions=sessions,
                 snapshots=snapshots,
@@ -280,13 +338,26 @@ def create_app(settings: Settings) -> Starlette:
             resumed = await batches.resume()
             if resumed:
                 _log.info("resumed %d batch executions", resumed)
-            sweeper = asyncio.create_task(_sweep_batches(batches, settings.batch_sweep_seconds))
+            sweeper = asyncio.create_task(
+                _sweep_periodically(
+                    batches.sweep, settings.batch_sweep_seconds, "expired batch executions"
+                )
+            )
+            env_sweeper = asyncio.create_task(
+                _sweep_periodically(
+                    _environment_sweep(store, sessions, environments),
+                    settings.env_sweep_seconds,
+                    "Python environments nothing used",
+                )
+            )
             _log.info("o16n %s ready, data in %s", __version__, settings.data_dir)
             try:
                 yield
             finally:
                 culler.cancel()
                 sweeper.cancel()
+                env_sweeper.cancel()
+                environments.close()
                 await batches.close()
                 await asyncio.gather(sessions.close_all(), pools.close())
                 scorer.close()

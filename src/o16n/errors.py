@@ -205,6 +205,24 @@ class CapacityExceeded(O16nError):
         self.retry_after = retry_after
 
 
+class EnvironmentBuilding(O16nError):
+    """A version's Python environment is still being built on this node; try again soon."""
+
+    code = "environment_building"
+    status = HTTPStatus.SERVICE_UNAVAILABLE
+
+    def __init__(self, message: str, *, retry_after: int = 2) -> None:
+        super().__init__(message)
+        self.retry_after = retry_after
+
+
+class EnvironmentFailed(O16nError):
+    """A version's Python environment could not be built: its requirements must change."""
+
+    code = "environment_failed"
+    status = HTTPStatus.UNPROCESSABLE_ENTITY
+
+
 class IdentitySourceUnavailable(O16nError):
     """The directory (LDAP) that checks this login cannot be reached or refused the service bind."""
 

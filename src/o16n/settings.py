@@ -153,6 +153,36 @@ class Settings(BaseSettings):
         default=600.0, gt=0, description="How often expired batch executions are deleted."
     )
 
+    env_index_url: SecretStr | None = Field(
+        default=None,
+        description="Package index for per-service environments (default PyPI); may hold "
+        "credentials, which are never logged or given to workers.",
+    )
+    env_extra_index_url: SecretStr | None = Field(
+        default=None, description="A second package index for per-service environments."
+    )
+    env_find_links: Path | None = Field(
+        default=None, description="A folder of wheels that environments may install from."
+    )
+    env_no_index: bool = Field(
+        default=False, description="Install only from env_find_links (a server without network)."
+    )
+    env_source_builds: bool = Field(
+        default=False,
+        description="Let environments build packages from source distributions (runs their "
+        "build scripts on the server); off: wheels only.",
+    )
+    env_max_builds: int = Field(default=2, ge=1, description="Environments built at once.")
+    env_build_seconds: float = Field(
+        default=600.0, gt=0, description="Longest a resolution or an environment build may take."
+    )
+    env_grace_seconds: float = Field(
+        default=3600.0, ge=0, description="How long an environment nothing uses is kept."
+    )
+    env_sweep_seconds: float = Field(
+        default=300.0, gt=0, description="How often unused environments are looked for."
+    )
+
     @field_validator("worker_uids")
     @classmethod
     def _uid_range(cls, text: str) -> str:

@@ -7,6 +7,7 @@ from http import HTTPStatus
 from o16n.api.responses import JSONResponse
 from o16n.errors import (
     CapacityExceeded,
+    EnvironmentBuilding,
     InternalError,
     MethodNotAllowed,
     O16nError,
@@ -33,7 +34,7 @@ def error_body(error: O16nError, request_id: str) -> dict[str, object]:
 def error_response(error: O16nError, request_id: str) -> JSONResponse:
     """The JSON response for `error`, with Retry-After where it applies."""
     headers = {REQUEST_ID_HEADER: request_id}
-    if isinstance(error, TooManyAttempts | CapacityExceeded):
+    if isinstance(error, TooManyAttempts | CapacityExceeded | EnvironmentBuilding):
         headers["Retry-After"] = str(error.retry_after)
     if isinstance(error, MethodNotAllowed):
         headers["Allow"] = ", ".join(error.allowed)

@@ -73,12 +73,17 @@ class Error(WireModel):
     field: str | None = None
 
 
+Requirements = list[Annotated[str, Field(max_length=256)]]
+
+
 class CreateSessionRequest(WireModel):
     """POST /sessions; every member is optional."""
 
     name: str | None = Field(default=None, max_length=256)
     runtimeType: str | None = None  # noqa: N815 - wire name
     snapshotId: str | None = None  # noqa: N815 - wire name
+    requirements: Requirements | None = None  # o16n: packages of the session's environment
+    pythonVersion: str | None = Field(default=None, max_length=16)  # noqa: N815 - o16n
 
 
 class CreateSessionResponse(WireModel):
@@ -170,6 +175,17 @@ class PublishWebServiceRequest(WireModel):
     outputFileNames: list[str] | None = None  # noqa: N815 - wire name
     runtimeType: str | None = None  # noqa: N815 - wire name
     timeoutSeconds: float | None = None  # noqa: N815 - o16n: a call's deadline (504 after it)
+    requirements: Requirements | None = None  # o16n: packages of the version's environment
+    pythonVersion: str | None = Field(default=None, max_length=16)  # noqa: N815 - o16n
+
+
+class EnvironmentInfo(WireModel):
+    """o16n: the Python environment of its own that a version runs on."""
+
+    id: str
+    requirements: list[str]
+    pythonVersion: str  # noqa: N815 - o16n
+    lock: str  # exact versions and hashes, decided at publish (pip's requirements format)
 
 
 class WebService(WireModel):
@@ -199,6 +215,9 @@ class WebService(WireModel):
     maxBatchSize: int | None = None  # noqa: N815 - o16n: realtime batching (rows per run)
     maxBatchWaitMs: float | None = None  # noqa: N815 - o16n: realtime batching (wait, ms)
     timeoutSeconds: float  # noqa: N815 - o16n: how long one call may run (504 after it)
+    state: Literal["building", "ready", "failed"] = "ready"  # o16n: can it be called here?
+    stateMessage: str | None = None  # noqa: N815 - o16n: why it failed
+    environment: EnvironmentInfo | None = None  # o16n: null: the server's own Python
 
 
 class CreateOrUpdateServicePoolRequest(WireModel):

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import enum
+import hashlib
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -120,6 +121,40 @@ JsonValue = None | bool | int | float | str | list["JsonValue"] | dict[str, "Jso
 
 
 @dataclass(frozen=True)
+class Environment:
+    """A Python environment of its own: the requirements declared, the interpreter version and
+    the lock resolved from them at publish (exact versions and hashes, pip's format)."""
+
+    requirements: tuple[str, ...]
+    python_version: str
+    lock: str
+
+    @property
+    def id(self) -> str:
+        """The environment's name: identical locks on one Python share one environment."""
+        digest = hashlib.sha256(f"{self.python_version}\n{self.lock}".encode())
+        return digest.hexdigest()[:32]
+
+
+@dataclass(frozen=True)
+class EnvironmentState:
+    """Whether an environment can run code on this node: `building`, `ready` or `failed`
+    (`message` says why)."""
+
+    state: str
+    message: str | None = None
+
+
+@dataclass(frozen=True)
+class EnvironmentUsage:
+    """The environments built on this node, the disk they use, and builds under way."""
+
+    count: int
+    disk_bytes: int
+    building: int
+
+
+@dataclass(frozen=True)
 class Session:
     """A live remote Python interpreter owned by one user."""
 
@@ -129,6 +164,7 @@ class Session:
     owner_name: str
     runtime_type: str
     created_at: datetime
+    environment: Environment | None = None
 
 
 @dataclass(frozen=True)
@@ -154,6 +190,7 @@ class Snapshot:
     content_size: int
     blob_id: str
     session_id: str | None
+    environment: Environment | None = None  # the environment of the session it was taken from
 
 
 class ParameterType(enum.StrEnum):
@@ -216,6 +253,7 @@ class ServiceVersion:
     source_session_id: str | None
     batching: Batching | None = None  # realtime versions only (their model is blob_ids[0])
     timeout_seconds: float | None = None  # a call's deadline; None: the server's default
+    environment: Environment | None = None  # None: the server's own Python
 
 
 @dataclass(frozen=True)

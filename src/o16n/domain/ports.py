@@ -13,6 +13,9 @@ from o16n.domain.models import (
     BatchState,
     ConsumeResult,
     DirectoryUser,
+    Environment,
+    EnvironmentState,
+    EnvironmentUsage,
     ExecutionResult,
     JsonValue,
     PoolSize,
@@ -195,9 +198,15 @@ class SnapshotRepository(Protocol):
     def blob_in_use(self, blob_id: str) -> bool:
         """Whether any row (snapshot, service or batch record file) still refers to a blob."""
 
+    def environment_ids(self) -> set[str]:
+        """The ids of the environments that snapshots record."""
+
 
 class ServiceRepository(Protocol):
     """Web-service versions."""
+
+    def environment_ids(self) -> set[str]:
+        """The ids of the environments that versions run on."""
 
     def add(self, service: ServiceVersion) -> None:
         """Insert a new version; ServiceExists when name and version are taken."""
@@ -333,8 +342,37 @@ class Interpreter(Protocol):
 class InterpreterFactory(Protocol):
     """Starts interpreters."""
 
-    async def start(self, label: str) -> Interpreter:
-        """A new, ready interpreter; `label` names its working directory."""
+    async def start(self, label: str, environment: Environment | None = None) -> Interpreter:
+        """A new, ready interpreter on `environment` (built), or on the server's Python;
+        `label` names its working directory."""
+
+
+class EnvironmentBuilder(Protocol):
+    """Python environments of their own for versions and sessions, built on this node.
+
+    Resolving decides a lock once (at publish); every node builds the environment of a lock
+    it needs on demand, in the background, identical locks sharing one environment.
+    """
+
+    def resolve(self, requirements: tuple[str, ...], python_version: str | None) -> Environment:
+        """The lock of `requirements` on an installed Python (blocking); InvalidInput naming
+        `requirements` or `pythonVersion` with the installer's message when it fails."""
+
+    def build(self, environment: Environment) -> None:
+        """Start building it now unless it is built or building (a failed one is retried)."""
+
+    def state(self, environment: Environment) -> EnvironmentState:
+        """Whether it is ready here; one neither built, building nor failed starts building."""
+
+    async def ready(self, environment: Environment) -> None:
+        """Return once it is built; EnvironmentFailed when the build fails."""
+
+    def usage(self) -> EnvironmentUsage:
+        """Environments on this node, their disk use and builds running."""
+
+    def sweep(self, in_use: set[str]) -> int:
+        """Remove the environments that nothing in `in_use` names and nothing named for the
+        grace period; how many went (blocking)."""
 
 
 class ServiceRuntime(Protocol):

@@ -8,9 +8,18 @@ from dataclasses import dataclass, replace
 from typing import TypeVar
 
 from o16n.domain import parameters
+from o16n.domain.environments import (
+    NOTHING_DECLARED,
+    Declaration,
+    check_ready,
+    declared,
+    state_of,
+)
 from o16n.domain.models import (
     Batching,
     ConsumeResult,
+    Environment,
+    EnvironmentState,
     JsonValue,
     Parameter,
     PoolSize,
@@ -19,7 +28,7 @@ from o16n.domain.models import (
     ServiceVersion,
 )
 from o16n.domain.names import file_name
-from o16n.domain.ports import MetadataStore, ModelScorer, ServiceRuntime
+from o16n.domain.ports import EnvironmentBuilder, MetadataStore, ModelScorer, ServiceRuntime
 from o16n.domain.scoring import REALTIME, score
 from o16n.domain.sessions import runtime_type_of
 from o16n.domain.snapshots import Snapshots
@@ -47,6 +56,7 @@ class PublishRequest:
     output_file_names: tuple[str, ...] | None = None
     runtime_type: str | None = None
     timeout_seconds: float | None = None
+    environment: Declaration = NOTHING_DECLARED
 
 
 @dataclass(frozen=True)
@@ -157,10 +167,12 @@ class Services:
         cache_seconds: float,
         scorer: ModelScorer,
         *,
+        environments: EnvironmentBuilder,
         default_timeout: float,
         max_pool_size: int,
     ) -> None:
         self._store = store
+        self._environments = environments
         self._default_timeout = default_timeout
         self._max_pool_size = max_pool_size
         self._snapshots = snapshots
@@ -196,10 +208,32 @@ class Services:
             output_file_names=_file_names(request.output_file_names or ()),
             timeout_seconds=checked_timeout(request.timeout_seconds),
         )
+        base = self._snapshot_environment(user, request.snapshot_id, None)
+        service = replace(
+            service, environment=declared(self._environments, request.environment, base)
+        )
         with self._snapshots.referencing():
             service = self._with_snapshot(user, service, request.snapshot_id, overlay=False)
             self.add(user, rights, service)
+        self._build(service)
         return service
+
+    def _snapshot_environment(
+        self, user: Principal, snapshot_id: str | None, otherwise: Environment | None
+    ) -> Environment | None:
+        """The environment a snapshot's session ran on, else `otherwise`."""
+        if snapshot_id is None:
+            return otherwise
+        return self._snapshots.get(user, snapshot_id).environment or otherwise
+
+    def _build(self, service: ServiceVersion) -> None:
+        """Start building the version's environment in the background."""
+        if service.environment is not None:
+            self._environments.build(service.environment)
+
+    def environment_state(self, service: ServiceVersion) -> EnvironmentState:
+        """Whether what the version runs on is ready on this node."""
+        return state_of(self._environments, service.environment)
 
     def add(self, user: Principal, rights: Rights, service: ServiceVersion) -> None:
         """Store a new version; 403 when another user publishes under that name."""
@@ -253,6 +287,7 @@ class Services:
         if request.code is not None and not request.code:
             raise InvalidInput("code must not be empty", field="code")
         inputs, outputs = request.inputs, request.outputs
+        base = self._snapshot_environment(user, request.snapshot_id, current.environment)
         patched = replace(
             current,
             code=given(request.code, current.code),
@@ -272,12 +307,14 @@ class Services:
             timeout_seconds=checked_timeout(
                 given(request.timeout_seconds, current.timeout_seconds)
             ),
+            environment=declared(self._environments, request.environment, base),
             revision=current.revision + 1,
             updated_at=now(),
         )
         with self._snapshots.referencing():
             patched = self._with_snapshot(user, patched, request.snapshot_id, overlay=True)
             self.save(patched)
+        self._build(patched)
         return patched
 
     def save(self, service: ServiceVersion) -> None:
@@ -334,6 +371,8 @@ class Services:
         if service.runtime_type == REALTIME:
             return await score(self._scorer, service, body)
         checked: dict[str, JsonValue] = parameters.inputs(service.inputs, body)
+        if service.environment is not None:
+            check_ready(self._environments, service.environment, f"{name}/{version}")
         return await self._runtime.consume(service, checked)
 
     async def set_pool(

@@ -8,8 +8,9 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import TypeVar
 
+from o16n.domain.environments import NOTHING_DECLARED, Declaration, declared
 from o16n.domain.models import ExecutionResult, JsonValue, Principal, Session
-from o16n.domain.ports import Interpreter, InterpreterFactory
+from o16n.domain.ports import EnvironmentBuilder, Interpreter, InterpreterFactory
 from o16n.domain.snapshots import Snapshots
 from o16n.errors import CapacityExceeded, InvalidInput, NotFound, TooManySessions, WorkerError
 from o16n.ids import SessionId, new_guid, now
@@ -48,27 +49,48 @@ class Sessions:
     """Create, use and close sessions; each one's calls run one at a time."""
 
     def __init__(
-        self, factory: InterpreterFactory, snapshots: Snapshots, limits: SessionLimits
+        self,
+        factory: InterpreterFactory,
+        snapshots: Snapshots,
+        limits: SessionLimits,
+        environments: EnvironmentBuilder,
     ) -> None:
         self._factory = factory
+        self._environments = environments
         self._snapshots = snapshots
         self._limits = limits
         self._live: dict[SessionId, _Live] = {}
 
     async def create(
-        self, user: Principal, name: str | None, runtime_type: str | None, snapshot_id: str | None
+        self,
+        user: Principal,
+        name: str | None,
+        runtime_type: str | None,
+        snapshot_id: str | None,
+        environment: Declaration = NOTHING_DECLARED,
     ) -> Session:
-        """Start an interpreter for `user`, loading a snapshot of theirs when given."""
+        """Start an interpreter for `user`, loading a snapshot of theirs when given; on the
+        environment declared, else the snapshot's, built first when it is not yet."""
         runtime = runtime_type_of(runtime_type)
+        snapshot = (
+            await asyncio.to_thread(self._snapshots.get, user, snapshot_id) if snapshot_id else None
+        )
         archive = (
-            await asyncio.to_thread(self._snapshots.content, user, snapshot_id)
-            if snapshot_id
+            await asyncio.to_thread(self._snapshots.content, user, snapshot.id)
+            if snapshot
             else None
         )
         self._check_capacity(user)
+        base = snapshot.environment if snapshot is not None else None
+        chosen = await asyncio.to_thread(declared, self._environments, environment, base)
+        if chosen is not None:
+            await self._environments.ready(chosen)
+            self._check_capacity(user)
         session_id = SessionId(new_guid())
-        session = Session(session_id, name or "", user.user_id, user.username, runtime, now())
-        interpreter = await self._factory.start(session_id)
+        session = Session(
+            session_id, name or "", user.user_id, user.username, runtime, now(), chosen
+        )
+        interpreter = await self._factory.start(session_id, chosen)
         try:
             if archive is not None:
                 await interpreter.restore(archive)
@@ -111,7 +133,7 @@ class Sessions:
 
     async def _replace_interpreter(self, live: _Live) -> None:
         await live.interpreter.close(force=True)
-        live.interpreter = await self._factory.start(live.session.id)
+        live.interpreter = await self._factory.start(live.session.id, live.session.environment)
 
     async def execute(
         self,
@@ -199,8 +221,11 @@ class Sessions:
 
     async def snapshot(self, user: Principal, session_id: str, name: str | None) -> str:
         """Save the session's workspace and files as a new snapshot; returns its id."""
-        archive = await self._run(self._get(user, session_id), lambda it: it.snapshot())
-        saved = await asyncio.to_thread(self._snapshots.save, user, name, archive, session_id)
+        live = self._get(user, session_id)
+        archive = await self._run(live, lambda it: it.snapshot())
+        saved = await asyncio.to_thread(
+            self._snapshots.save, user, name, archive, session_id, live.session.environment
+        )
         return saved.id
 
     async def load_snapshot(self, user: Principal, session_id: str, snapshot_id: str) -> None:
@@ -227,6 +252,14 @@ class Sessions:
         live_sessions = list(self._live.values())
         self._live.clear()
         await asyncio.gather(*(live.interpreter.close(force=True) for live in live_sessions))
+
+    def environment_ids(self) -> set[str]:
+        """The environments live sessions run on."""
+        return {
+            live.session.environment.id
+            for live in self._live.values()
+            if live.session.environment is not None
+        }
 
     def counts(self) -> tuple[int, int]:
         """(live sessions, sessions running code now), for /status."""

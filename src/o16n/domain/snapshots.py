@@ -6,7 +6,7 @@ import threading
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 
-from o16n.domain.models import Principal, Snapshot
+from o16n.domain.models import Environment, Principal, Snapshot
 from o16n.domain.ports import BlobStore, MetadataStore
 from o16n.errors import NotFound
 from o16n.ids import SnapshotId, new_guid, now
@@ -32,16 +32,31 @@ class Snapshots:
             yield
 
     def save(
-        self, owner: Principal, name: str | None, archive: bytes, session_id: str | None
+        self,
+        owner: Principal,
+        name: str | None,
+        archive: bytes,
+        session_id: str | None,
+        environment: Environment | None = None,
     ) -> Snapshot:
-        """Store `archive` taken from a session (blob first, then the row that points to it)."""
+        """Store `archive` taken from a session on `environment` (blob first, then the row
+        that points to it)."""
         with self.referencing():
             blob_id = self._blobs.put(archive)
-            snapshot = self._saved(owner, name, len(archive), blob_id, session_id)
+            snapshot = self._saved(
+                owner, name, len(archive), blob_id, session_id, environment=environment
+            )
         return snapshot
 
     def _saved(
-        self, owner: Principal, name: str | None, size: int, blob_id: str, session_id: str | None
+        self,
+        owner: Principal,
+        name: str | None,
+        size: int,
+        blob_id: str,
+        session_id: str | None,
+        *,
+        environment: Environment | None,
     ) -> Snapshot:
         snapshot = Snapshot(
             id=SnapshotId(new_guid()),
@@ -52,6 +67,7 @@ class Snapshots:
             content_size=size,
             blob_id=blob_id,
             session_id=session_id,
+            environment=environment,
         )
         with self._store.unit_of_work() as uow:
             uow.snapshots.add(snapshot)

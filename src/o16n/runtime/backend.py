@@ -102,6 +102,8 @@ class WorkerFactory(Protocol):
         *,
         start_timeout: float,
         identities: Identities | None,
+        executable: str,
     ) -> Worker:
-        """A worker that will work in `working_dir` under `limits`."""
+        """A worker that will work in `working_dir` under `limits`, on the Python
+        `executable` (default: the server's own)."""
         ...

@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import asyncio
 import shutil
+import sys
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import cast
 
-from o16n.domain.models import ExecutionResult, JsonValue
+from o16n.domain.models import Environment, ExecutionResult, JsonValue
 from o16n.runtime.limits import WorkerLimits
 from o16n.runtime.process import WorkerProcess
 from o16n.runtime.protocol import (
@@ -149,19 +151,23 @@ class LocalInterpreter:
 
 
 class LocalInterpreters:
-    """The InterpreterFactory port: worker subprocesses on this machine."""
+    """The InterpreterFactory port: worker subprocesses on this machine; `interpreter_of`
+    gives the Python of a built environment."""
 
-    def __init__(self, config: WorkerConfig) -> None:
+    def __init__(self, config: WorkerConfig, interpreter_of: Callable[[Environment], str]) -> None:
         self._config = config
+        self._interpreter_of = interpreter_of
         reset_root(config.root)
 
-    async def start(self, label: str) -> LocalInterpreter:
-        """A ready interpreter working in `root/label`."""
+    async def start(self, label: str, environment: Environment | None = None) -> LocalInterpreter:
+        """A ready interpreter working in `root/label`, on `environment` when given."""
+        executable = sys.executable if environment is None else self._interpreter_of(environment)
         worker = SessionWorker(
             self._config.root / label,
             self._config.limits,
             start_timeout=self._config.start_seconds,
             identities=self._config.identities,
+            executable=executable,
         )
         await worker.start()
         return LocalInterpreter(worker, self._config.call_seconds)

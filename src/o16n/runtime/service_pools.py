@@ -23,6 +23,7 @@ from dataclasses import dataclass
 
 from o16n.domain.models import (
     ConsumeResult,
+    Environment,
     JsonValue,
     PoolSize,
     PoolState,
@@ -67,8 +68,10 @@ class ServicePools:
         load_blob: Callable[[str], bytes],
         metrics: Metrics,
         factory: WorkerFactory = WorkerProcess,
+        interpreter_of: Callable[[Environment], str] | None = None,
     ) -> None:
         self._config = config
+        self._interpreter_of = interpreter_of
         self._load_blob = load_blob
         self._metrics = metrics
         self._spares = Spares(config, factory)
@@ -215,12 +218,21 @@ class ServicePools:
             self._load_blob,
             metrics=self._metrics,
             admit=self._admit,
+            executable=self._executable(service),
         )
         self._pools[key] = pool
         size = self._sizes.get(key)
         if size is not None:
             pool.resize(size.initial, size.maximum)
         return pool
+
+    def _executable(self, service: ServiceVersion) -> str | None:
+        """The Python of the version's own environment (built), None for the server's."""
+        if service.environment is None:
+            return None
+        if self._interpreter_of is None:
+            raise WorkerError(f"{service.name}/{service.version} needs environments: none here")
+        return self._interpreter_of(service.environment)
 
     def _admit(self, pool: VersionPool) -> bool:
         """Whether `pool` may start a worker: below `max_live` workers on the machine, or once

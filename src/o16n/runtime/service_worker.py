@@ -36,6 +36,7 @@ class ServiceSpec:
     output_files: tuple[str, ...]
     blob_ids: tuple[str, ...]
     timeout_seconds: float | None = None
+    environment_id: str | None = None  # None: the server's own Python
 
     @classmethod
     def of(cls, service: ServiceVersion) -> ServiceSpec:
@@ -52,6 +53,7 @@ class ServiceSpec:
             output_files=service.output_file_names,
             blob_ids=service.blob_ids,
             timeout_seconds=service.timeout_seconds,
+            environment_id=service.environment.id if service.environment else None,
         )
 
     def outdated_by(self, service: ServiceVersion) -> bool:
@@ -59,9 +61,11 @@ class ServiceSpec:
         return service.created_at != self.published or service.revision > self.revision
 
     def runs_other_code(self, service: ServiceVersion) -> bool:
-        """Whether `service` has another code, initCode or snapshot than this spec."""
-        mine = (self.code, self.init_code, self.blob_ids)
-        return mine != (service.code, service.init_code, service.blob_ids)
+        """Whether `service` has another code, initCode, snapshot or environment than this
+        spec."""
+        theirs = ServiceSpec.of(service)
+        mine = (self.code, self.init_code, self.blob_ids, self.environment_id)
+        return mine != (theirs.code, theirs.init_code, theirs.blob_ids, theirs.environment_id)
 
     def deadline(self, default: float) -> float:
         """How long one call may run (or wait for a worker): the version's own timeout, else

@@ -12,6 +12,7 @@ import itertools
 import logging
 import secrets
 import shutil
+import sys
 from collections import deque
 
 from o16n.errors import O16nError
@@ -59,8 +60,11 @@ class Spares:
             task.add_done_callback(_observe)
             self._blanks.append(task)
 
-    async def obtain(self) -> Worker:
-        """A started worker: a ready blank one, else one being started, else a new one."""
+    async def obtain(self, executable: str | None = None) -> Worker:
+        """A started worker: a ready blank one, else one being started, else a new one; on
+        another Python `executable` (an environment of its own) always a new one."""
+        if executable is not None:
+            return await self._spawn(preload=False, executable=executable)
         while self._blanks:
             task = next((t for t in self._blanks if t.done()), self._blanks[0])
             self._blanks.remove(task)
@@ -103,7 +107,7 @@ class Spares:
         while self._disposals:
             await asyncio.gather(*self._disposals, return_exceptions=True)
 
-    async def _spawn(self, *, preload: bool) -> Worker:
+    async def _spawn(self, *, preload: bool, executable: str | None = None) -> Worker:
         """Start a worker in a new folder; blank ones import the configured modules too."""
         config = self._config
         folder = config.root / f"{self._prefix}{next(self._names)}"
@@ -112,6 +116,7 @@ class Spares:
             config.limits,
             start_timeout=config.start_seconds,
             identities=config.identities,
+            executable=executable or sys.executable,
         )
         try:
             await process.start()

@@ -50,8 +50,10 @@ class VersionPool:
         *,
         metrics: Metrics,
         admit: Callable[[VersionPool], bool] = lambda _: True,
+        executable: str | None = None,
     ) -> None:
         self.spec = spec
+        self._executable = executable  # the Python of the version's environment, if any
         self.minimum = 0
         self.maximum = config.max_workers
         self.workers: list[PreparedWorker] = []
@@ -312,7 +314,7 @@ class VersionPool:
 
     async def _prepared_worker(self) -> PreparedWorker:
         """A worker from the generic pool, prepared for this version."""
-        process = await self._spares.obtain()
+        process = await self._spares.obtain(self._executable)
         try:
             archives = await self._read_archives()
             config = self._config

@@ -10,6 +10,7 @@ from sqlalchemy.exc import IntegrityError
 from o16n.domain.models import Batching, Parameter, ParameterType, ServiceVersion
 from o16n.errors import ServiceExists
 from o16n.ids import UserId
+from o16n.store.environments import environment_of, environment_values
 from o16n.store.tables import service_blobs, services
 
 
@@ -43,6 +44,7 @@ def _values(service: ServiceVersion) -> dict[str, object]:
         "max_batch_size": service.batching.max_rows if service.batching else None,
         "max_batch_wait_ms": service.batching.max_wait_ms if service.batching else None,
         "timeout_seconds": service.timeout_seconds,
+        **environment_values(service.environment),
     }
 
 
@@ -87,7 +89,13 @@ class SqlServices:
             source_session_id=mapping["source_session_id"],
             batching=_batching(mapping["max_batch_size"], mapping["max_batch_wait_ms"]),
             timeout_seconds=mapping["timeout_seconds"],
+            environment=environment_of(mapping["environment"]),
         )
+
+    def environment_ids(self) -> set[str]:
+        """The ids of the environments that versions run on."""
+        statement = select(services.c.environment_id).where(services.c.environment_id.is_not(None))
+        return set(self._connection.execute(statement).scalars())
 
     def _id_of(self, name: str, version: str) -> int | None:
         statement = select(services.c.id).where(

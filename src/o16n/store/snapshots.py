@@ -6,6 +6,7 @@ from sqlalchemy import Connection, Row, delete, exists, insert, select
 
 from o16n.domain.models import Snapshot
 from o16n.ids import SnapshotId, UserId
+from o16n.store.environments import environment_of, environment_values
 from o16n.store.tables import batch_record_files, service_blobs, snapshots, users
 
 
@@ -20,6 +21,7 @@ def _snapshot(row: Row[tuple[object, ...]]) -> Snapshot:
         content_size=mapping["content_size"],
         blob_id=mapping["blob_id"],
         session_id=mapping["session_id"],
+        environment=environment_of(mapping["environment"]),
     )
 
 
@@ -42,6 +44,7 @@ class SqlSnapshots:
             "content_size": snapshot.content_size,
             "blob_id": snapshot.blob_id,
             "session_id": snapshot.session_id,
+            **environment_values(snapshot.environment),
         }
         self._connection.execute(insert(snapshots).values(values))
 
@@ -67,3 +70,8 @@ class SqlSnapshots:
             if self._connection.execute(select(exists().where(column == blob_id))).scalar():
                 return True
         return False
+
+    def environment_ids(self) -> set[str]:
+        """The ids of the environments that snapshots record."""
+        column = snapshots.c.environment_id
+        return set(self._connection.execute(select(column).where(column.is_not(None))).scalars())

@@ -110,6 +110,8 @@ snapshots = Table(
     Column("content_size", Integer, nullable=False),
     Column("blob_id", String(64), nullable=False),
     Column("session_id", String(36), nullable=True),
+    Column("environment", JSON, nullable=True),
+    Column("environment_id", String(32), nullable=True),
     Index("ix_snapshots_owner_id", "owner_id"),
     Index("ix_snapshots_blob_id", "blob_id"),
 )
@@ -138,6 +140,8 @@ services = Table(
     Column("max_batch_size", Integer, nullable=True),
     Column("max_batch_wait_ms", Float, nullable=True),
     Column("timeout_seconds", Float, nullable=True),
+    Column("environment", JSON, nullable=True),
+    Column("environment_id", String(32), nullable=True),
     UniqueConstraint("name", "version", name="uq_services_name_version"),
 )
 

@@ -12,6 +12,7 @@ from o16n.api.operation import ArrayOf, Call, Operation
 from o16n.api.responses import JSONResponse
 from o16n.api.schemas import (
     CreateOrUpdateServicePoolRequest,
+    EnvironmentInfo,
     ParameterDefinition,
     PublishWebServiceRequest,
     ServicePoolStatus,
@@ -19,6 +20,7 @@ from o16n.api.schemas import (
 )
 from o16n.auth.authorizer import is_allowed
 from o16n.auth.roles import Action
+from o16n.domain.environments import declaration
 from o16n.domain.models import PoolSize, ServiceVersion
 from o16n.domain.scoring import service_type
 from o16n.domain.services import PublishRequest, Rights
@@ -59,6 +61,19 @@ def _request(wire: PublishWebServiceRequest) -> PublishRequest:
         output_file_names=tuple(wire.outputFileNames) if wire.outputFileNames is not None else None,
         runtime_type=wire.runtimeType,
         timeout_seconds=wire.timeoutSeconds,
+        environment=declaration(wire.requirements, wire.pythonVersion),
+    )
+
+
+def _environment(service: ServiceVersion) -> EnvironmentInfo | None:
+    environment = service.environment
+    if environment is None:
+        return None
+    return EnvironmentInfo(
+        id=environment.id,
+        requirements=list(environment.requirements),
+        pythonVersion=environment.python_version,
+        lock=environment.lock,
     )
 
 
@@ -66,6 +81,7 @@ def _wire(call: Call, rights: Rights, service: ServiceVersion) -> dict[str, obje
     services = call.services.services
     visible = services.may_see_code(call.user, rights, service)
     writable = services.may_change(call.user, rights, service)
+    state = services.environment_state(service)
     return WebService(
         name=service.name,
         version=service.version,
@@ -92,6 +108,9 @@ def _wire(call: Call, rights: Rights, service: ServiceVersion) -> dict[str, obje
         maxBatchSize=service.batching.max_rows if service.batching else None,
         maxBatchWaitMs=service.batching.max_wait_ms if service.batching else None,
         timeoutSeconds=services.timeout_of(service),
+        state=state.state,
+        stateMessage=state.message,
+        environment=_environment(service),
     ).model_dump(exclude={"operationId"} if not service.operation_id else None)
 
 

@@ -21,6 +21,7 @@ from o16n.api.schemas import (
 )
 from o16n.auth.authorizer import is_allowed
 from o16n.auth.roles import Action
+from o16n.domain.environments import declaration
 from o16n.domain.models import Session
 from o16n.domain.names import identifier
 from o16n.errors import InvalidInput
@@ -48,8 +49,9 @@ def _info(session: Session) -> dict[str, object]:
 async def create_session(call: Call) -> Response:
     """Start a Python interpreter for the caller."""
     request = await read_model(call.request, CreateSessionRequest, call.services.limits.json_bytes)
+    environment = declaration(request.requirements, request.pythonVersion)
     session = await call.services.sessions.create(
-        call.user, request.name, request.runtimeType, request.snapshotId
+        call.user, request.name, request.runtimeType, request.snapshotId, environment
     )
     body = CreateSessionResponse(sessionId=session.id).model_dump()
     return JSONResponse(body, status_code=HTTPStatus.CREATED)

@@ -1,0 +1,1 @@
+"""Python environments of their own for service versions and sessions, built with uv."""

@@ -15,9 +15,10 @@ from tests.services.publishing import service_name
 @pytest.fixture(scope="session")
 def server() -> Iterator[Server]:
     """One server shared by the tests that do not change its settings, started as a user
-    starts it: `o16n serve --port`, on the socket it binds itself."""
+    starts it: `o16n serve --port`, on the socket it binds itself (environments may be declared
+    but never reach a package index: the suite runs offline)."""
     root = traversable_tmp_dir("o16n-shared-")
-    running = Server(root / "data", own_socket=True).start()
+    running = Server(root / "data", env={"O16N_ENV_NO_INDEX": "true"}, own_socket=True).start()
     yield running
     running.stop()
     shutil.rmtree(root, ignore_errors=True)

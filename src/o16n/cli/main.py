@@ -10,6 +10,7 @@ import click
 from o16n import __version__
 from o16n.cli.batch_commands import batch
 from o16n.cli.options import data_dir_options, settings_from
+from o16n.cli.publish_command import publish
 from o16n.cli.realtime_commands import realtime
 from o16n.cli.remote import login, logout
 from o16n.cli.service_commands import call, services
@@ -74,3 +75,4 @@ def upgrade(data_dir: Path | None, config_file: Path | None, revision: str) -> N
 
 for command in (users, login, logout, services, call, sessions, snapshots, batch, realtime):
     main.add_command(command)
+services.add_command(publish)

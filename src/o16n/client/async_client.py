@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from types import TracebackType
@@ -11,6 +12,14 @@ from o16n.client import calls
 from o16n.client.async_service import AsyncService
 from o16n.client.async_session import AsyncSession
 from o16n.client.connection import AsyncConnection
+from o16n.client.environment import (
+    BUILD_TIMEOUT,
+    Requirements,
+    building_display,
+    environment_members,
+    readiness,
+)
+from o16n.client.polls import Polls
 from o16n.client.service import ServiceInfo, list_services, lookup
 from o16n.client.session import open_session
 from o16n.client.tokens import Credentials
@@ -49,10 +58,17 @@ class AsyncClient:
 
     @asynccontextmanager
     async def session(
-        self, name: str | None = None, *, snapshot: str | None = None
+        self,
+        name: str | None = None,
+        *,
+        snapshot: str | None = None,
+        requirements: Requirements | None = None,
+        python_version: str | None = None,
     ) -> AsyncIterator[AsyncSession]:
-        """`async with` a Python session (from a snapshot), closed when the block ends."""
-        opened = await self._connection.run(open_session(name, snapshot))
+        """`async with` a Python session (from a snapshot; on an environment of its own with
+        `requirements` and `python_version`), closed when the block ends."""
+        environment = environment_members(requirements, python_version)
+        opened = await self._connection.run(open_session(name, snapshot, environment))
         async with AsyncSession(self._connection, opened) as session:
             yield session
 
@@ -61,7 +77,12 @@ class AsyncClient:
         await self._connection.run(calls.delete_snapshot(snapshot_id))
 
     async def publish(
-        self, name: str, version: str | None = None, **members: Unpack[calls.Members]
+        self,
+        name: str,
+        version: str | None = None,
+        *,
+        progress: bool = False,
+        **members: Unpack[calls.Members],
     ) -> str:
         """Publish a Python web service; its version (generated when `version` is None).
 
@@ -70,14 +91,36 @@ class AsyncClient:
         `outputs` (name -> an ML type name or a Python type: int, float, str, bool, list,
         numpy.ndarray, numpy.matrix, pandas.DataFrame), `models`/`objects` (workspace
         globals, sent in a snapshot that is deleted afterwards), `artifacts` (output file
-        names), `files` (working directory), `description`, `operation_id`.
+        names), `files` (working directory), `description`, `operation_id`, `requirements`
+        (a list of requirement lines or the Path of a requirements.txt) and `python_version`
+        (an environment of its own: this returns once the server built it, with a spinner
+        on standard error when `progress`; EnvironmentFailed when the build fails).
         """
         definition = calls.Definition(**members)
-        return await self._connection.run(calls.publish(name, version, definition))
+        published = await self._connection.run(calls.publish(name, version, definition))
+        if definition.declares_environment:
+            await self.wait_built(name, published, progress=progress)
+        return published
 
-    async def patch(self, name: str, version: str, **members: Unpack[calls.Members]) -> None:
-        """Change the given members of a version; new objects and files lie over its own."""
-        await self._connection.run(calls.patch(name, version, calls.Definition(**members)))
+    async def wait_built(
+        self, name: str, version: str, *, progress: bool = False, timeout: float = BUILD_TIMEOUT
+    ) -> None:
+        """Return once the version's environment is built (TimeoutError after `timeout`
+        seconds, EnvironmentFailed when the build fails)."""
+        polls = Polls(f"the environment of {name}/{version}", timeout)
+        with building_display(name, version, progress):
+            while (await self._connection.run(readiness(name, version))) == "building":
+                await asyncio.sleep(polls.pause("building"))
+
+    async def patch(
+        self, name: str, version: str, *, progress: bool = False, **members: Unpack[calls.Members]
+    ) -> None:
+        """Change the given members of a version; new objects and files lie over its own
+        (new requirements: returns once their environment is built, as `publish`)."""
+        definition = calls.Definition(**members)
+        await self._connection.run(calls.patch(name, version, definition))
+        if definition.declares_environment:
+            await self.wait_built(name, version, progress=progress)
 
     async def services(self, name: str | None = None) -> list[ServiceInfo]:
         """Every service version you may see, or the versions of `name` in publish order."""

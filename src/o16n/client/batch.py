@@ -19,12 +19,11 @@ from typing import Any
 from urllib.parse import quote
 
 from o16n.client.connection import AsyncConnection, Connection
+from o16n.client.polls import Polls
 from o16n.client.request import Flow, Request, json_list
 from o16n.client.service import ServiceResult, service_result
 
 FINISHED = frozenset({"Complete", "Failed"})
-_FIRST_POLL = 0.1
-_LONGEST_POLL = 2.0
 
 
 @dataclass(frozen=True)
@@ -99,22 +98,6 @@ class BatchCalls:
         yield Request("DELETE", self._path())
 
 
-class _Polls:
-    """Pauses between polls: a bounded backoff, and TimeoutError past the deadline."""
-
-    def __init__(self, execution_id: str, timeout: float | None) -> None:
-        self._id = execution_id
-        self._deadline = None if timeout is None else time.monotonic() + timeout
-        self._pause = _FIRST_POLL
-
-    def pause(self, status: BatchStatus) -> float:
-        """How long to sleep before the next poll."""
-        pause, self._pause = self._pause, min(self._pause * 1.5, _LONGEST_POLL)
-        if self._deadline is not None and time.monotonic() + pause > self._deadline:
-            raise TimeoutError(f"batch {self._id} is still {status.state}")
-        return pause
-
-
 @contextmanager
 def _progress(execution_id: str, shown: bool) -> Iterator[Callable[[BatchStatus], object]]:
     """A report function for each poll: a rich progress bar on stderr, or nothing."""
@@ -153,11 +136,11 @@ class Batch:
     def wait(self, *, progress: bool = False, timeout: float | None = None) -> BatchStatus:
         """Poll until the execution finished (TimeoutError after `timeout` seconds); with
         `progress`, a progress bar on standard error."""
-        polls = _Polls(self.id, timeout)
+        polls = Polls(f"batch {self.id}", timeout)
         with _progress(self.id, progress) as report:
             while not (status := self.status(partial=False)).finished:
                 report(status)
-                time.sleep(polls.pause(status))
+                time.sleep(polls.pause(status.state))
             report(status)
         return self.status()
 
@@ -204,11 +187,11 @@ class AsyncBatch:
 
     async def wait(self, *, progress: bool = False, timeout: float | None = None) -> BatchStatus:
         """Poll until the execution finished (TimeoutError after `timeout` seconds)."""
-        polls = _Polls(self.id, timeout)
+        polls = Polls(f"batch {self.id}", timeout)
         with _progress(self.id, progress) as report:
             while not (status := await self.status(partial=False)).finished:
                 report(status)
-                await asyncio.sleep(polls.pause(status))
+                await asyncio.sleep(polls.pause(status.state))
             report(status)
         return await self.status()
 

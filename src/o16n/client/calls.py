@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from typing import TypedDict
 
 from o16n.client import function
+from o16n.client.environment import Requirements, environment_members
 from o16n.client.parameter_types import definitions
 from o16n.client.request import REQUEST_FAILURES, Flow, Request, T, segment
 from o16n.client.service import versions_path
@@ -28,6 +29,8 @@ class Members(TypedDict, total=False):
     files: dict[str, bytes]
     description: str
     operation_id: str
+    requirements: Requirements
+    python_version: str
 
 
 @dataclass(frozen=True)
@@ -38,7 +41,8 @@ class Definition:
     bound to the outputs); `init` initCode text or a function called once; `models` and
     `objects` become workspace globals (sent in a snapshot); `artifacts` the output files;
     `inputs` and `outputs` map names to ML Server type names or Python types (see
-    `parameter_types`).
+    `parameter_types`); `requirements` (a list of lines or the Path of a requirements.txt)
+    and `python_version` declare a Python environment of the version's own.
     """
 
     code: str | None = None
@@ -52,6 +56,13 @@ class Definition:
     files: dict[str, bytes] | None = None
     description: str | None = None
     operation_id: str | None = None
+    requirements: Requirements | None = None
+    python_version: str | None = None
+
+    @property
+    def declares_environment(self) -> bool:
+        """Whether it asks for a Python environment of its own (the server builds it)."""
+        return self.requirements is not None or self.python_version is not None
 
     def body(self) -> dict[str, object]:
         """The wire members of the request, without the omitted ones."""
@@ -73,7 +84,8 @@ class Definition:
             "operationId": operation_id,
             "runtimeType": "Python",
         }
-        return {key: value for key, value in given.items() if value is not None}
+        members = {key: value for key, value in given.items() if value is not None}
+        return members | environment_members(self.requirements, self.python_version)
 
     def workspace(self) -> dict[str, object] | None:
         """`models` and `objects` together (a name in both is an error)."""

@@ -2,11 +2,20 @@
 
 from __future__ import annotations
 
+import time
 from types import TracebackType
 from typing import Unpack
 
 from o16n.client import calls
 from o16n.client.connection import Connection
+from o16n.client.environment import (
+    BUILD_TIMEOUT,
+    Requirements,
+    building_display,
+    environment_members,
+    readiness,
+)
+from o16n.client.polls import Polls
 from o16n.client.realtime import onnx_model, realtime_form, submit_realtime
 from o16n.client.service import Service, ServiceInfo, list_services, lookup
 from o16n.client.session import Session, open_session
@@ -44,16 +53,31 @@ class Client:
         """Rotate the token pair now (it also happens automatically before expiry)."""
         self._connection.run(self._connection.credentials.refresh())
 
-    def session(self, name: str | None = None, *, snapshot: str | None = None) -> Session:
-        """Open a Python session (from a snapshot); use it in `with` to close it at the end."""
-        return Session(self._connection, self._connection.run(open_session(name, snapshot)))
+    def session(
+        self,
+        name: str | None = None,
+        *,
+        snapshot: str | None = None,
+        requirements: Requirements | None = None,
+        python_version: str | None = None,
+    ) -> Session:
+        """Open a Python session (from a snapshot; on an environment of its own with
+        `requirements` and `python_version`); use it in `with` to close it at the end."""
+        environment = environment_members(requirements, python_version)
+        opened = self._connection.run(open_session(name, snapshot, environment))
+        return Session(self._connection, opened)
 
     def delete_snapshot(self, snapshot_id: str) -> None:
         """Delete one of your snapshots."""
         self._connection.run(calls.delete_snapshot(snapshot_id))
 
     def publish(
-        self, name: str, version: str | None = None, **members: Unpack[calls.Members]
+        self,
+        name: str,
+        version: str | None = None,
+        *,
+        progress: bool = False,
+        **members: Unpack[calls.Members],
     ) -> str:
         """Publish a Python web service; its version (generated when `version` is None).
 
@@ -62,14 +86,36 @@ class Client:
         `outputs` (name -> an ML type name or a Python type: int, float, str, bool, list,
         numpy.ndarray, numpy.matrix, pandas.DataFrame), `models`/`objects` (workspace
         globals, sent in a snapshot that is deleted afterwards), `artifacts` (output file
-        names), `files` (working directory), `description`, `operation_id`.
+        names), `files` (working directory), `description`, `operation_id`, `requirements`
+        (a list of requirement lines or the Path of a requirements.txt) and `python_version`
+        (an environment of its own: this returns once the server built it, with a spinner
+        on standard error when `progress`; EnvironmentFailed when the build fails).
         """
         definition = calls.Definition(**members)
-        return self._connection.run(calls.publish(name, version, definition))
+        published = self._connection.run(calls.publish(name, version, definition))
+        if definition.declares_environment:
+            self.wait_built(name, published, progress=progress)
+        return published
 
-    def patch(self, name: str, version: str, **members: Unpack[calls.Members]) -> None:
-        """Change the given members of a version; new objects and files lie over its own."""
-        self._connection.run(calls.patch(name, version, calls.Definition(**members)))
+    def wait_built(
+        self, name: str, version: str, *, progress: bool = False, timeout: float = BUILD_TIMEOUT
+    ) -> None:
+        """Return once the version's environment is built (TimeoutError after `timeout`
+        seconds, EnvironmentFailed when the build fails)."""
+        polls = Polls(f"the environment of {name}/{version}", timeout)
+        with building_display(name, version, progress):
+            while (self._connection.run(readiness(name, version))) == "building":
+                time.sleep(polls.pause("building"))
+
+    def patch(
+        self, name: str, version: str, *, progress: bool = False, **members: Unpack[calls.Members]
+    ) -> None:
+        """Change the given members of a version; new objects and files lie over its own
+        (new requirements: returns once their environment is built, as `publish`)."""
+        definition = calls.Definition(**members)
+        self._connection.run(calls.patch(name, version, definition))
+        if definition.declares_environment:
+            self.wait_built(name, version, progress=progress)
 
     def publish_realtime(
         self,

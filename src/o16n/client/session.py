@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from contextlib import suppress
 from dataclasses import dataclass, field
 from types import TracebackType
@@ -39,9 +40,11 @@ def _result(reply: dict[str, object]) -> ExecuteResult:
     )
 
 
-def open_session(name: str | None, snapshot: str | None) -> Flow[str]:
-    """Open a Python session (from a snapshot); its id."""
-    body = {"name": name, "runtimeType": "Python", "snapshotId": snapshot}
+def open_session(
+    name: str | None, snapshot: str | None, environment: Mapping[str, object] | None = None
+) -> Flow[str]:
+    """Open a Python session (from a snapshot, on an environment of its own); its id."""
+    body = {"name": name, "runtimeType": "Python", "snapshotId": snapshot, **(environment or {})}
     response = yield Request("POST", "/sessions", json=body)
     return str(json_object(response)["sessionId"])
 

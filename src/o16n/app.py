@@ -147,6 +147,7 @@ def _environments(settings: Settings) -> UvEnvironments:
         uv,
         max_builds=settings.env_max_builds,
         grace_seconds=settings.env_grace_seconds,
+        resolution_seconds=settings.env_resolution_seconds,
     )
 
 

@@ -176,6 +176,12 @@ class Settings(BaseSettings):
     env_build_seconds: float = Field(
         default=600.0, gt=0, description="Longest a resolution or an environment build may take."
     )
+    env_resolution_seconds: float = Field(
+        default=600.0,
+        ge=0,
+        description="How long the lock of the same requirements is reused without asking "
+        "the index again (0: resolve every time).",
+    )
     env_grace_seconds: float = Field(
         default=3600.0, ge=0, description="How long an environment nothing uses is kept."
     )

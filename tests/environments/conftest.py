@@ -15,12 +15,13 @@ from tests.harness import Server, traversable_tmp_dir
 @pytest.fixture(scope="session")
 def wheelhouse() -> Iterator[Path]:
     """o16ntiny 1.0 and 2.0 (their module says their version), o16nfriend 1.0 (needs
-    o16ntiny >= 2) and o16nlonely 1.0."""
+    o16ntiny >= 2), o16nlonely 1.0, and o16nbroken 1.0 (resolves, fails to install)."""
     folder = traversable_tmp_dir("o16n-wheels-")
     for version in ("1.0", "2.0"):
         make_wheel(folder, "o16ntiny", version)
     make_wheel(folder, "o16nfriend", "1.0", ("o16ntiny>=2",))
     make_wheel(folder, "o16nlonely", "1.0")
+    make_wheel(folder, "o16nbroken", "1.0", wheel_version="9.0")
     yield folder
     shutil.rmtree(folder, ignore_errors=True)
 

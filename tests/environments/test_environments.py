@@ -9,6 +9,7 @@ from pathlib import Path
 import httpx
 import pytest
 
+from tests.batch.batching import start, wait
 from tests.harness import Server, assert_error
 from tests.services.publishing import execute, service_name, take_snapshot
 
@@ -130,6 +131,19 @@ def test_a_bad_declaration_is_refused_naming_it(
     assert client.get(f"/services/{name}/v1").status_code == 404
 
 
+def test_a_failed_build_shows_in_the_metadata_and_the_calls(client: httpx.Client) -> None:
+    name = service_name("broken")
+    publish(client, name, "v1", requirements=["o16nbroken==1.0"])  # it resolves
+    body = wait_ready(client, name, "v1")
+    assert body["state"] == "failed"
+    assert "o16nbroken" in str(body["stateMessage"]), body
+    failed = assert_error(client.post(f"/api/{name}/v1", json={}), 422, "requirements")
+    assert failed["errorCode"] == "environment_failed"
+    assert "o16nbroken" in str(failed["message"])
+    session = client.post("/sessions", json={"requirements": ["o16nbroken==1.0"]})
+    assert_error(session, 422, "requirements")
+
+
 def test_a_patch_moves_a_version_to_another_environment(client: httpx.Client) -> None:
     name = service_name("patched")
     publish(client, name, "v1", requirements=["o16ntiny==1.0"])
@@ -181,3 +195,23 @@ def test_an_environment_nothing_uses_is_removed(client: httpx.Client, env_server
     while folder.exists():
         assert time.monotonic() < deadline, "the unused environment was not removed"
         time.sleep(0.2)
+
+
+def test_a_batch_started_while_the_environment_builds_waits_for_it(
+    client: httpx.Client,
+) -> None:
+    name = service_name("batch_env")
+    code = "import o16nlonely\nv = o16nlonely.__version__ + str(i)"
+    body = {
+        "code": code,
+        "inputParameterDefinitions": [{"name": "i", "type": "integer"}],
+        "outputParameterDefinitions": OUTPUT,
+        "requirements": ["o16nlonely==1.0"],
+    }
+    assert client.post(f"/services/{name}/v1", json=body).status_code == 201
+    execution = start(client, name, [{"i": i} for i in range(5)], parallel=5)
+    finished = wait(client, name, execution)
+    assert finished["state"] == "Complete"
+    results = finished["batchExecutionResults"]
+    assert isinstance(results, list)
+    assert [r["outputParameters"]["v"] for r in results] == [f"1.0{i}" for i in range(5)]

@@ -13,8 +13,15 @@ def _record_line(name: str, data: bytes) -> str:
     return f"{name},sha256={digest},{len(data)}"
 
 
-def make_wheel(folder: Path, name: str, version: str, requires: tuple[str, ...] = ()) -> Path:
-    """A wheel of package `name` whose module says its `__version__`, in `folder`."""
+def make_wheel(
+    folder: Path,
+    name: str,
+    version: str,
+    requires: tuple[str, ...] = (),
+    wheel_version: str = "1.0",
+) -> Path:
+    """A wheel of package `name` whose module says its `__version__`, in `folder` (one of
+    another `wheel_version` resolves, but installers refuse it)."""
     info = f"{name}-{version}.dist-info"
     metadata = "\n".join(
         [
@@ -28,8 +35,8 @@ def make_wheel(folder: Path, name: str, version: str, requires: tuple[str, ...] 
     files = {
         f"{name}/__init__.py": f'__version__ = "{version}"\n'.encode(),
         f"{info}/METADATA": metadata.encode(),
-        f"{info}/WHEEL": b"Wheel-Version: 1.0\nGenerator: o16n-tests\nRoot-Is-Purelib: true\n"
-        b"Tag: py3-none-any\n",
+        f"{info}/WHEEL": f"Wheel-Version: {wheel_version}\nGenerator: o16n-tests\n"
+        "Root-Is-Purelib: true\nTag: py3-none-any\n".encode(),
     }
     record = [_record_line(path, data) for path, data in files.items()]
     files[f"{info}/RECORD"] = ("\n".join([*record, f"{info}/RECORD,,"]) + "\n").encode()

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from o16n.domain.batch_journal import Finished, Journal, Settled, Started
 from o16n.domain.models import BatchExecution, BatchState, ConsumeResult, JsonValue
 from o16n.domain.ports import CapacityGauge
-from o16n.errors import CapacityExceeded, O16nError
+from o16n.errors import CapacityExceeded, EnvironmentBuilding, O16nError
 from o16n.ids import now
 
 Key = tuple[str, str]
@@ -160,12 +160,13 @@ class BatchRunner:
                 self._gate.release(key)
 
     async def _call(self, work: Work, key: Key, inputs: JsonValue) -> ConsumeResult:
-        """One consume; a full queue is waited out, any other failure fails this record only."""
+        """One consume; a full queue and an environment being built are waited out, any other
+        failure fails this record only."""
         wait = _BUSY_FIRST_WAIT
         while True:
             try:
                 return await self._consume(key[0], key[1], inputs)
-            except CapacityExceeded:
+            except (CapacityExceeded, EnvironmentBuilding):
                 await asyncio.sleep(wait)
                 wait = min(wait * 2, _BUSY_LONGEST_WAIT)
             except O16nError as error:

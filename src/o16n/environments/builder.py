@@ -9,6 +9,7 @@ each environment (ready, building, failed) lives here, and a folder found on dis
 from __future__ import annotations
 
 import asyncio
+import math
 import os
 import secrets
 import shutil
@@ -38,10 +39,20 @@ def server_python() -> tuple[str, str]:
 class UvEnvironments:
     """Environments for locks, built on demand with uv, at most `max_builds` at once."""
 
-    def __init__(self, root: Path, uv: Uv, *, max_builds: int, grace_seconds: float) -> None:
+    def __init__(
+        self,
+        root: Path,
+        uv: Uv,
+        *,
+        max_builds: int,
+        grace_seconds: float,
+        resolution_seconds: float,
+    ) -> None:
         self._root = root
         self._uv = uv
         self._grace = grace_seconds
+        self._resolution_seconds = resolution_seconds
+        self._resolved: dict[tuple[tuple[str, ...], str], tuple[float, Environment]] = {}
         self._default_python = server_python()
         self._pythons: dict[str, str] = {self._default_python[1]: self._default_python[0]}
         self._executor = ThreadPoolExecutor(max_builds, thread_name_prefix="o16n-env")
@@ -59,15 +70,25 @@ class UvEnvironments:
         open_to_workers(self._support)
 
     def resolve(self, requirements: tuple[str, ...], python_version: str | None) -> Environment:
-        """The lock of `requirements` (blocking); InvalidInput with uv's message on failure."""
+        """The lock of `requirements` (blocking); InvalidInput with uv's message on failure.
+        The same requirements resolved within `resolution_seconds` get the same lock again,
+        without asking the index."""
         version = python_version or self._default_python[1]
+        key = (requirements, version)
+        with self._guard:
+            when, known = self._resolved.get(key, (-math.inf, None))
+        if known is not None and time.monotonic() - when < self._resolution_seconds:
+            return known
         python = self._python(version)
         try:
             lock = self._uv.compile(requirements, python)
         except UvFailed as exc:
             message = f"the requirements cannot be resolved: {exc}"
             raise InvalidInput(message, field="requirements") from None
-        return Environment(requirements, version, lock)
+        environment = Environment(requirements, version, lock)
+        with self._guard:
+            self._resolved[key] = (time.monotonic(), environment)
+        return environment
 
     def _python(self, version: str) -> str:
         """The installed interpreter of `version`; InvalidInput naming pythonVersion."""
@@ -111,8 +132,8 @@ class UvEnvironments:
         while (state := self.state(environment)).state == "building":
             with self._guard:
                 build = self._builds.get(environment.id)
-            if build is not None:
-                await asyncio.wrap_future(build)
+            if build is not None:  # its failure is recorded by `_finished`: the state says it
+                await asyncio.wait([asyncio.wrap_future(build)])
         if state.state == "failed":
             message = f"the Python environment could not be built: {state.message}"
             raise EnvironmentFailed(message, field="requirements")

@@ -1,7 +1,8 @@
 """Running uv (the binary shipped in its Python package): find an installed Python, resolve
 requirements to a lock, create an environment and install a lock into it.
 
-uv runs with a scrubbed environment and no configuration files; the index URLs (which may
+uv runs with a scrubbed environment (but for the machine's certificate and proxy variables)
+and no configuration files; the index URLs (which may
 carry credentials) reach it through its environment, never its command line, and are
 masked in every message it produces.
 """
@@ -18,6 +19,9 @@ from urllib.parse import urlsplit
 from uv import find_uv_bin
 
 _SYSTEM_PATH = "/usr/local/bin:/usr/bin:/bin"
+# How this machine reaches the network: uv needs them as any HTTPS client of the server does.
+_NETWORK_VARIABLES = ("SSL_CERT_FILE", "SSL_CERT_DIR", "HTTP_PROXY", "HTTPS_PROXY", "ALL_PROXY",
+                      "NO_PROXY", "http_proxy", "https_proxy", "all_proxy", "no_proxy")  # fmt: skip
 _MAX_MESSAGE = 2000
 _ANSI = re.compile(r"\x1b\[[0-9;]*m")
 
@@ -85,6 +89,7 @@ class Uv:
             "UV_NO_CONFIG": "1",
             "UV_PYTHON_DOWNLOADS": "never",
             "NO_COLOR": "1",
+            **{name: os.environ[name] for name in _NETWORK_VARIABLES if name in os.environ},
         }
         if self._options.index_url:
             environment["UV_DEFAULT_INDEX"] = self._options.index_url

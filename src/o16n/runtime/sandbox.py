@@ -1,8 +1,8 @@
 """How a worker process is launched: identity, scrubbed environment, working directory, fds.
 
 Nothing travels to a worker through its environment: it gets PATH, a UTF-8 locale, HOME (its
-working directory), PYTHONPATH when o16n is not installed, and thread caps; its limits come
-in the `hello` frame. The interpreter runs with -s -P -B: no user site directory, no working
+working directory), PYTHONPATH when o16n is not installed (on the server's own Python), and
+thread caps; its limits come in the `hello` frame. The interpreter runs with -s -P -B: no user site directory, no working
 directory on sys.path while o16n starts (the worker adds it afterwards), no bytecode written
 into the server's installation.
 """
@@ -17,6 +17,7 @@ import signal
 import site
 import socket
 import subprocess
+import sys
 from dataclasses import dataclass
 from pathlib import Path
 from types import MappingProxyType
@@ -124,8 +125,8 @@ def environment(executable: str, working_dir: Path, threads: int | None) -> dict
         "HOME": str(working_dir),
     }
     source = Path(__file__).resolve().parents[2]
-    if str(source) not in site.getsitepackages():
-        env["PYTHONPATH"] = str(source)
+    if executable == sys.executable and str(source) not in site.getsitepackages():
+        env["PYTHONPATH"] = str(source)  # another Python has o16n's worker code of its own
     if threads is not None:
         env.update(dict.fromkeys(_THREAD_VARIABLES, str(threads)))
     return env

@@ -2,9 +2,9 @@
 
 Nothing travels to a worker through its environment: it gets PATH, a UTF-8 locale, HOME (its
 working directory), PYTHONPATH when o16n is not installed (on the server's own Python), and
-thread caps; its limits come in the `hello` frame. The interpreter runs with -s -P -B: no user site directory, no working
-directory on sys.path while o16n starts (the worker adds it afterwards), no bytecode written
-into the server's installation.
+thread caps; its limits come in the `hello` frame. The interpreter runs with -s -P -B: no
+user site directory, no working directory on sys.path while o16n starts (the worker adds it
+afterwards), no bytecode written into the server's installation.
 """
 
 from __future__ import annotations

@@ -2,13 +2,22 @@
 
 from __future__ import annotations
 
+import functools
+import secrets
+import threading
 import time
 from collections.abc import Callable, Iterator
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import httpx
 import pytest
+from sqlalchemy import text
 
+from o16n.domain.models import SigningKey
+from o16n.domain.signing_keys import shared_keys
+from o16n.store import schema
+from o16n.store.engine import SqlStore, open_engine
 from tests.harness import Server, assert_error, run_o16n, unique_name
 from tests.postgres import Postgres
 
@@ -154,3 +163,36 @@ def test_another_node_sees_a_patch_and_a_delete_within_its_cache_time(
             "result": 2}, 1.0)  # fmt: skip
         assert client.delete("/services/Nodes/v1").status_code == 200
     _until(lambda: _answer(consumer, reader, "Nodes").status_code == 404, 1.0)
+
+
+def test_a_token_from_one_node_is_accepted_by_another(
+    postgres: Postgres, start_server: Callable[..., Server]
+) -> None:
+    url = postgres.database("shared_keys")
+    first = start_server(O16N_DATABASE_URL=url)
+    second = start_server(O16N_DATABASE_URL=url)
+    for issuer, verifier in ((first, second), (second, first)):
+        with verifier.client(issuer.token()) as client:
+            assert client.get("/status").status_code == 200
+
+
+def _start_at(gate: threading.Barrier, store: SqlStore) -> list[SigningKey]:
+    """What a node does at its first start: offer a key of its own, read back the stored ones."""
+    candidate = SigningKey(kid=unique_name("kid"), secret=secrets.token_bytes(64))
+    gate.wait()
+    return shared_keys(store, candidate)
+
+
+def test_nodes_starting_together_store_one_signing_key(postgres: Postgres) -> None:
+    url = postgres.database("first_key_race")
+    stores = [SqlStore(open_engine(url)) for _ in range(2)]
+    schema.upgrade(stores[0].engine)
+    for _ in range(5):
+        gate = threading.Barrier(2)
+        with ThreadPoolExecutor(2) as pool:
+            first, second = pool.map(functools.partial(_start_at, gate), stores)
+        assert first == second and len(first) == 1
+        with stores[0].engine.begin() as connection:
+            connection.execute(text("DELETE FROM signing_keys"))
+    for store in stores:
+        store.close()

@@ -23,6 +23,7 @@ from o16n.domain.models import (
     ScoringCounts,
     ServiceCapacity,
     ServiceVersion,
+    SigningKey,
     Snapshot,
     StoredCredentials,
     TokenFamily,
@@ -130,6 +131,10 @@ class UnitOfWork(Protocol):
     def batches(self) -> BatchRepository:
         """Batch executions and their records."""
 
+    @property
+    def signing_keys(self) -> SigningKeyRepository:
+        """The keys that sign access tokens, shared by every node."""
+
 
 class MetadataStore(Protocol):
     """The metadata database: opens units of work and reports its health."""
@@ -175,6 +180,16 @@ class TokenSigner(Protocol):
 
     def verify(self, token: str) -> AccessClaims:
         """The claims of a valid, unexpired token; raises Unauthenticated otherwise."""
+
+
+class SigningKeyRepository(Protocol):
+    """Token signing keys, oldest first (the newest signs)."""
+
+    def add_first(self, key: SigningKey) -> None:
+        """Store `key` as the first key unless there is one (another node may have won)."""
+
+    def all(self) -> list[SigningKey]:
+        """Every key, oldest first."""
 
 
 class SnapshotRepository(Protocol):

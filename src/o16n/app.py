@@ -17,7 +17,8 @@ from o16n.api.context import ApiServices, Limits
 from o16n.auth.ldap import LdapDirectory
 from o16n.auth.passwords import Argon2Passwords
 from o16n.auth.tokens import JwtSigner, new_key
-from o16n.blobs.local import LocalBlobs
+from o16n.blobs.location import blob_store
+from o16n.blobs.objects import FsspecBlobs
 from o16n.domain.accounts import Accounts, TokenPolicy
 from o16n.domain.authentication import Authenticator
 from o16n.domain.batch_journal import Journal
@@ -201,11 +202,11 @@ def _batches(
     services: Services,
     snapshots: Snapshots,
     *,
-    blobs: LocalBlobs,
+    blobs: FsspecBlobs,
     pools: ServicePools,
     metrics: Metrics,
 ) -> Batches:
-    journal = Journal(store, blobs, snapshots)
+    journal = Journal(store, snapshots)
     share = settings.batch_pool_share
     runner = BatchRunner(services.consume, pools, share, journal, metrics.batch_record)
     policy = BatchPolicy(settings.batch_max_parallel, settings.batch_retention_seconds)
@@ -236,7 +237,7 @@ def create_app(settings: Settings) -> Starlette:
         with open_store(settings) as store:
             schema.prepare(store.engine)
             signer = signer_for(settings, store)
-            blobs = LocalBlobs(settings.data_dir / "blobs")
+            blobs = blob_store(settings)
             snapshots = Snapshots(store, blobs)
             identities = Identities(settings.worker_user or None, settings.worker_uid_range)
             metrics = Metrics()

@@ -7,16 +7,19 @@ import secrets
 import threading
 import time
 from collections.abc import Callable, Iterator
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import Future, ThreadPoolExecutor
+from datetime import timedelta
 from pathlib import Path
 
 import httpx
 import pytest
-from sqlalchemy import text
+from sqlalchemy import Engine, text
 
 from o16n.domain.models import SigningKey
 from o16n.domain.signing_keys import shared_keys
+from o16n.ids import now
 from o16n.store import schema
+from o16n.store.blobs import SqlBlobs
 from o16n.store.engine import SqlStore, open_engine
 from tests.harness import Server, assert_error, run_o16n, unique_name
 from tests.postgres import Postgres
@@ -196,3 +199,44 @@ def test_nodes_starting_together_store_one_signing_key(postgres: Postgres) -> No
             connection.execute(text("DELETE FROM signing_keys"))
     for store in stores:
         store.close()
+
+
+def _blocked(call: Callable[[], object]) -> Future[object]:
+    """Run `call` in a thread and check that it is still waiting (for a row lock) a moment on."""
+    pool = ThreadPoolExecutor(1)
+    running = pool.submit(call)
+    pool.shutdown(wait=False)
+    time.sleep(0.5)
+    assert not running.done()
+    return running
+
+
+def _in_transaction(engine: Engine, act: Callable[[SqlBlobs], object]) -> object:
+    with engine.begin() as connection:
+        return act(SqlBlobs(connection))
+
+
+def test_blob_claims_and_deletions_of_two_nodes_wait_for_each_other(postgres: Postgres) -> None:
+    engine = open_engine(postgres.database("blob_claims"))
+    schema.upgrade(engine)
+    blob = "ab" * 32
+    _in_transaction(engine, lambda blobs: blobs.adopt([blob]))
+    moment = now()
+    later = moment + timedelta(hours=1)
+
+    with engine.begin() as deleting:  # a deletion in progress: its object is being removed
+        assert SqlBlobs(deleting).delete_unreferenced(blob, moment)
+        claiming = _blocked(
+            lambda: _in_transaction(engine, lambda blobs: blobs.claim(blob, moment, later))
+        )
+    claiming.result(timeout=10)  # waited for the deletion, then made the row anew
+    assert _in_transaction(engine, lambda blobs: blobs.unreferenced(now())) == []
+
+    _in_transaction(engine, lambda blobs: blobs.unclaim([blob]))
+    with engine.begin() as holding:  # a claim in progress: a snapshot is being published
+        assert SqlBlobs(holding).hold(blob, moment, later)
+        deleting_later = _blocked(
+            lambda: _in_transaction(engine, lambda blobs: blobs.delete_unreferenced(blob, now()))
+        )
+    assert deleting_later.result(timeout=10) is False  # saw the claim once it could lock
+    engine.dispose()

@@ -11,6 +11,7 @@ from sqlalchemy import Connection, Engine, create_engine, event, text
 from sqlalchemy.engine import make_url
 
 from o16n.store.batches import SqlBatches
+from o16n.store.blobs import SqlBlobs
 from o16n.store.login_failures import SqlLoginFailures
 from o16n.store.services import SqlServices
 from o16n.store.signing_keys import SqlSigningKeys
@@ -55,6 +56,7 @@ class SqlUnitOfWork:
     services: SqlServices
     batches: SqlBatches
     signing_keys: SqlSigningKeys
+    blobs: SqlBlobs
 
 
 class SqlStore:
@@ -75,6 +77,7 @@ class SqlStore:
                 services=SqlServices(connection),
                 batches=SqlBatches(connection),
                 signing_keys=SqlSigningKeys(connection),
+                blobs=SqlBlobs(connection),
             )
 
     @property

@@ -209,3 +209,11 @@ signing_keys = Table(
     Column("secret", LargeBinary(), nullable=False),
     Column("created_at", UtcDateTime(), nullable=False),
 )
+
+blobs = Table(
+    "blobs",
+    metadata,
+    Column("id", String(64), primary_key=True),
+    Column("claims", Integer, nullable=False),
+    Column("claimed_until", UtcDateTime(), nullable=False),
+)

@@ -11,13 +11,14 @@ from sqlalchemy.dialects import postgresql, sqlite
 def insert_or_update(
     connection: Connection,
     table: Table,
-    values: dict[str, Any],
+    values: dict[str, Any] | list[dict[str, Any]],
     *,
     key: str,
     changes: dict[str, Any] | None = None,
 ) -> None:
-    """Insert `values`; when a row with the same `key` exists, apply `changes` to it instead
-    (nothing when `changes` is None). Atomic against concurrent inserts of the same key."""
+    """Insert `values` (a row or rows); where a row with the same `key` exists, apply
+    `changes` to it instead (nothing when `changes` is None). Atomic against concurrent
+    inserts of the same key."""
     dialect = postgresql if connection.dialect.name == "postgresql" else sqlite
     statement = dialect.insert(table).values(values)
     if changes is None:

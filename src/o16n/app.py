@@ -16,8 +16,9 @@ from o16n.api.app import build_asgi
 from o16n.api.context import ApiServices, Limits
 from o16n.auth.ldap import LdapDirectory
 from o16n.auth.passwords import Argon2Passwords
-from o16n.auth.tokens import JwtSigner, load_or_create_key
-from o16n.blobs.local import LocalBlobs
+from o16n.auth.tokens import JwtSigner, new_key
+from o16n.blobs.location import blob_store
+from o16n.blobs.objects import FsspecBlobs
 from o16n.domain.accounts import Accounts, TokenPolicy
 from o16n.domain.authentication import Authenticator
 from o16n.domain.batch_journal import Journal
@@ -27,6 +28,7 @@ from o16n.domain.models import Role
 from o16n.domain.realtime import RealtimeServices
 from o16n.domain.services import Services
 from o16n.domain.sessions import SessionLimits, Sessions
+from o16n.domain.signing_keys import shared_keys
 from o16n.domain.snapshots import Snapshots
 from o16n.domain.status import Detail, Health, StatusReporter
 from o16n.environments.builder import UvEnvironments
@@ -79,9 +81,10 @@ def open_store(settings: Settings, *, create: bool = False) -> Iterator[SqlStore
         store.close()
 
 
-def signer_for(settings: Settings) -> JwtSigner:
-    """The token signer with the data directory's key (made on first use)."""
-    return JwtSigner(load_or_create_key(settings.data_dir / "keys" / "signing.key"))
+def signer_for(settings: Settings, store: SqlStore) -> JwtSigner:
+    """The token signer with the keys in the database (the first made on first use, taken
+    from the data directory's keys/signing.key when an older o16n left one)."""
+    return JwtSigner(shared_keys(store, new_key(settings.data_dir / "keys" / "signing.key")))
 
 
 def accounts_for(settings: Settings, store: SqlStore, signer: JwtSigner) -> Accounts:
@@ -104,7 +107,7 @@ def bootstrap(settings: Settings) -> FirstStart:
     """
     with open_store(settings, create=True) as store:
         created = schema.prepare(store.engine)
-        accounts = accounts_for(settings, store, signer_for(settings))
+        accounts = accounts_for(settings, store, signer_for(settings, store))
         if accounts.users():
             return FirstStart(created, None)
         configured = settings.admin_password
@@ -237,11 +240,11 @@ def _batches(
     services: Services,
     snapshots: Snapshots,
     *,
-    blobs: LocalBlobs,
+    blobs: FsspecBlobs,
     pools: ServicePools,
     metrics: Metrics,
 ) -> Batches:
-    journal = Journal(store, blobs, snapshots)
+    journal = Journal(store, snapshots)
     share = settings.batch_pool_share
     runner = BatchRunner(services.consume, pools, share, journal, metrics.batch_record)
     policy = BatchPolicy(settings.batch_max_parallel, settings.batch_retention_seconds)
@@ -288,8 +291,8 @@ def create_app(settings: Settings) -> Starlette:
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
         with open_store(settings) as store:
             schema.prepare(store.engine)
-            signer = signer_for(settings)
-            blobs = LocalBlobs(settings.data_dir / "blobs")
+            signer = signer_for(settings, store)
+            blobs = blob_store(settings)
             snapshots = Snapshots(store, blobs)
             identities = Identities(settings.worker_user or None, settings.worker_uid_range)
             metrics = Metrics()

@@ -249,6 +249,25 @@ class Settings(BaseSettings):
     ldap_timeout_seconds: int = Field(
         default=10, ge=1, description="Deadline of one LDAP operation (whole seconds)."
     )
+    blob_url: str | None = Field(
+        default=None,
+        pattern=r"^(file|s3)://.+",
+        description="Where blobs live: file:///folder or s3://bucket/prefix (shared by every "
+        "node); default: the folder blobs in data_dir.",
+    )
+    blob_s3_endpoint_url: str = Field(
+        default="", description="S3 endpoint of an s3:// blob_url ('': AWS's for the region)."
+    )
+    blob_s3_region: str = Field(default="", description="S3 region ('': the SDK's default).")
+    blob_s3_access_key: SecretStr | None = Field(
+        default=None, description="S3 access key id (unset: the SDK's usual credential chain)."
+    )
+    blob_s3_secret_key: SecretStr | None = Field(default=None, description="S3 secret key.")
+    blob_cache_bytes: int = Field(
+        default=2**30,
+        ge=0,
+        description="Bound of this node's local copies of blobs read from S3 (0: none).",
+    )
 
     @field_validator("identity_sources")
     @classmethod

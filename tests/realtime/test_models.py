@@ -103,10 +103,10 @@ def test_each_input_takes_the_column_of_its_name(
 def test_a_model_reading_external_files_is_refused(
     server: Server, admin_token: str, new_name: Callable[[str], str]
 ) -> None:
-    secret = Path(server.data_dir) / "keys" / "signing.key"
+    secret = Path(server.data_dir) / "o16n.db"
     assert secret.exists()
     with server.client(admin_token) as client:
-        for location in ("keys/signing.key", str(secret), "../../../etc/hostname"):
+        for location in ("o16n.db", str(secret), "../../../etc/hostname"):
             refused = publish(client, new_name("Reader"), "1", _reading_model(location))
             body = assert_error(refused, 400, "model")
             assert "must carry all of its tensors" in str(body["message"])

@@ -2,13 +2,25 @@
 
 from __future__ import annotations
 
+import functools
+import secrets
+import threading
 import time
 from collections.abc import Callable, Iterator
+from concurrent.futures import Future, ThreadPoolExecutor
+from datetime import timedelta
 from pathlib import Path
 
 import httpx
 import pytest
+from sqlalchemy import Engine, text
 
+from o16n.domain.models import SigningKey
+from o16n.domain.signing_keys import shared_keys
+from o16n.ids import now
+from o16n.store import schema
+from o16n.store.blobs import SqlBlobs
+from o16n.store.engine import SqlStore, open_engine
 from tests.harness import Server, assert_error, run_o16n, unique_name
 from tests.postgres import Postgres
 
@@ -154,3 +166,77 @@ def test_another_node_sees_a_patch_and_a_delete_within_its_cache_time(
             "result": 2}, 1.0)  # fmt: skip
         assert client.delete("/services/Nodes/v1").status_code == 200
     _until(lambda: _answer(consumer, reader, "Nodes").status_code == 404, 1.0)
+
+
+def test_a_token_from_one_node_is_accepted_by_another(
+    postgres: Postgres, start_server: Callable[..., Server]
+) -> None:
+    url = postgres.database("shared_keys")
+    first = start_server(O16N_DATABASE_URL=url)
+    second = start_server(O16N_DATABASE_URL=url)
+    for issuer, verifier in ((first, second), (second, first)):
+        with verifier.client(issuer.token()) as client:
+            assert client.get("/status").status_code == 200
+
+
+def _start_at(gate: threading.Barrier, store: SqlStore) -> list[SigningKey]:
+    """What a node does at its first start: offer a key of its own, read back the stored ones."""
+    candidate = SigningKey(kid=unique_name("kid"), secret=secrets.token_bytes(64))
+    gate.wait()
+    return shared_keys(store, candidate)
+
+
+def test_nodes_starting_together_store_one_signing_key(postgres: Postgres) -> None:
+    url = postgres.database("first_key_race")
+    stores = [SqlStore(open_engine(url)) for _ in range(2)]
+    schema.upgrade(stores[0].engine)
+    for _ in range(5):
+        gate = threading.Barrier(2)
+        with ThreadPoolExecutor(2) as pool:
+            first, second = pool.map(functools.partial(_start_at, gate), stores)
+        assert first == second and len(first) == 1
+        with stores[0].engine.begin() as connection:
+            connection.execute(text("DELETE FROM signing_keys"))
+    for store in stores:
+        store.close()
+
+
+def _blocked(call: Callable[[], object]) -> Future[object]:
+    """Run `call` in a thread and check that it is still waiting (for a row lock) a moment on."""
+    pool = ThreadPoolExecutor(1)
+    running = pool.submit(call)
+    pool.shutdown(wait=False)
+    time.sleep(0.5)
+    assert not running.done()
+    return running
+
+
+def _in_transaction(engine: Engine, act: Callable[[SqlBlobs], object]) -> object:
+    with engine.begin() as connection:
+        return act(SqlBlobs(connection))
+
+
+def test_blob_claims_and_deletions_of_two_nodes_wait_for_each_other(postgres: Postgres) -> None:
+    engine = open_engine(postgres.database("blob_claims"))
+    schema.upgrade(engine)
+    blob = "ab" * 32
+    _in_transaction(engine, lambda blobs: blobs.adopt([blob]))
+    moment = now()
+    later = moment + timedelta(hours=1)
+
+    with engine.begin() as deleting:  # a deletion in progress: its object is being removed
+        assert SqlBlobs(deleting).delete_unreferenced(blob, moment)
+        claiming = _blocked(
+            lambda: _in_transaction(engine, lambda blobs: blobs.claim(blob, moment, later))
+        )
+    claiming.result(timeout=10)  # waited for the deletion, then made the row anew
+    assert _in_transaction(engine, lambda blobs: blobs.unreferenced(now())) == []
+
+    _in_transaction(engine, lambda blobs: blobs.unclaim([blob]))
+    with engine.begin() as holding:  # a claim in progress: a snapshot is being published
+        assert SqlBlobs(holding).hold(blob, moment, later)
+        deleting_later = _blocked(
+            lambda: _in_transaction(engine, lambda blobs: blobs.delete_unreferenced(blob, now()))
+        )
+    assert deleting_later.result(timeout=10) is False  # saw the claim once it could lock
+    engine.dispose()

@@ -1,50 +1,43 @@
-"""Signed access tokens (JWT, HS256) with a key kept in the data directory."""
+"""Signed access tokens (JWT, HS256) with keys kept in the database."""
 
 from __future__ import annotations
 
 import contextlib
-import os
 import secrets
-import tempfile
+from collections.abc import Sequence
 from pathlib import Path
+from typing import Any
 
 import jwt
 
-from o16n.domain.models import AccessClaims
+from o16n.domain.models import AccessClaims, SigningKey
 from o16n.errors import Unauthenticated
-from o16n.ids import TokenFamilyId, UserId
+from o16n.ids import TokenFamilyId, UserId, new_guid
 
 _ALGORITHM = "HS256"
 _ISSUER = "o16n"
 _KEY_BYTES = 64
 
 
-def load_or_create_key(path: Path) -> bytes:
-    """The signing key at `path`, created on first use (mode 0600, in a 0700 directory).
-
-    The new key is written to a unique temporary file and linked into place, so two
-    processes creating it at once end up with the same key.
-    """
-    if not path.exists():
-        path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
-        descriptor, temporary = tempfile.mkstemp(dir=path.parent, prefix=".key-")
-        try:
-            with os.fdopen(descriptor, "wb") as handle:
-                handle.write(secrets.token_bytes(_KEY_BYTES))
-                handle.flush()
-                os.fsync(handle.fileno())
-            with contextlib.suppress(FileExistsError):
-                os.link(temporary, path)
-        finally:
-            os.unlink(temporary)
-    return path.read_bytes()
+def new_key(legacy_file: Path) -> SigningKey:
+    """A key to store if the database has none: the one an older o16n kept in `legacy_file`
+    (so that its tokens stay valid), else a fresh random one."""
+    secret = legacy_file.read_bytes() if legacy_file.is_file() else secrets.token_bytes(_KEY_BYTES)
+    return SigningKey(kid=new_guid(), secret=secret)
 
 
 class JwtSigner:
-    """The TokenSigner port: compact HS256 JWTs carrying identity, family and generation."""
+    """The TokenSigner port: compact HS256 JWTs carrying identity, family and generation.
 
-    def __init__(self, key: bytes) -> None:
-        self._key = key
+    The newest of `keys` signs (its id in the `kid` header); any of them verifies, so a key
+    can be rotated. A token without `kid` (from before keys had ids) is tried with each.
+    """
+
+    def __init__(self, keys: Sequence[SigningKey]) -> None:
+        if not keys:
+            raise ValueError("a signer needs at least one key")
+        self._signing = keys[-1]
+        self._by_kid = {key.kid: key.secret for key in keys}
 
     def sign(self, claims: AccessClaims) -> str:
         """A token for `claims`, expiring at `claims.expires_on`."""
@@ -56,18 +49,17 @@ class JwtSigner:
             "gen": claims.generation,
             "exp": claims.expires_on,
         }
-        return jwt.encode(payload, self._key, algorithm=_ALGORITHM)
+        return jwt.encode(
+            payload,
+            self._signing.secret,
+            algorithm=_ALGORITHM,
+            headers={"kid": self._signing.kid},
+        )
 
     def verify(self, token: str) -> AccessClaims:
         """The claims of a valid token; Unauthenticated when forged, malformed or expired."""
         try:
-            payload = jwt.decode(
-                token,
-                self._key,
-                algorithms=[_ALGORITHM],
-                issuer=_ISSUER,
-                options={"require": ["exp", "sub", "uid", "fam", "gen"]},
-            )
+            payload = self._decoded(token)
         except jwt.ExpiredSignatureError as error:
             raise Unauthenticated("access token expired: refresh it or log in again") from error
         except jwt.InvalidTokenError as error:
@@ -79,3 +71,27 @@ class JwtSigner:
             generation=int(payload["gen"]),
             expires_on=int(payload["exp"]),
         )
+
+    def _decoded(self, token: str) -> dict[str, Any]:
+        kid = jwt.get_unverified_header(token).get("kid")
+        if kid is None:  # signed before keys had ids: by one of them
+            candidates = list(self._by_kid.values())
+        elif str(kid) in self._by_kid:
+            candidates = [self._by_kid[str(kid)]]
+        else:
+            raise jwt.InvalidSignatureError("unknown key id")
+        for secret in candidates[:-1]:
+            with contextlib.suppress(jwt.InvalidSignatureError):
+                return _decode(token, secret)
+        return _decode(token, candidates[-1])
+
+
+def _decode(token: str, secret: bytes) -> dict[str, Any]:
+    payload: dict[str, Any] = jwt.decode(
+        token,
+        secret,
+        algorithms=[_ALGORITHM],
+        issuer=_ISSUER,
+        options={"require": ["exp", "sub", "uid", "fam", "gen"]},
+    )
+    return payload

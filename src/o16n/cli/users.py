@@ -33,7 +33,7 @@ def _accounts(data_dir: Path | None, config_file: Path | None) -> Iterator[Accou
     try:
         with open_store(settings, create=True) as store:
             schema.prepare(store.engine)
-            yield accounts_for(settings, store, signer_for(settings))
+            yield accounts_for(settings, store, signer_for(settings, store))
     except O16nError as error:
         raise click.ClickException(error.message) from error
 

@@ -12,8 +12,9 @@ import logging
 from dataclasses import dataclass
 from datetime import datetime
 
+from o16n.domain.blob_references import Claim
 from o16n.domain.models import BatchState, ConsumeResult, RecordResult
-from o16n.domain.ports import BlobStore, MetadataStore
+from o16n.domain.ports import MetadataStore
 from o16n.domain.snapshots import Snapshots
 
 _RETRY_SECONDS = 1.0
@@ -52,9 +53,8 @@ Entry = Started | Finished | Settled
 class Journal:
     """Commits entries in order, a group per transaction; `release` frees orphaned blobs."""
 
-    def __init__(self, store: MetadataStore, blobs: BlobStore, snapshots: Snapshots) -> None:
+    def __init__(self, store: MetadataStore, snapshots: Snapshots) -> None:
         self._store = store
-        self._blobs = blobs
         self._snapshots = snapshots
         self._entries: list[Entry] = []
         self._writer: asyncio.Task[None] | None = None
@@ -82,14 +82,14 @@ class Journal:
 
     def _write(self, group: list[Entry]) -> None:
         """Blobs first, then one transaction; blobs of records that vanished are released."""
-        with self._snapshots.referencing():
-            orphans = self._commit(group)
+        with self._snapshots.referencing() as claim:
+            orphans = self._commit(group, claim)
         if orphans:
             self._snapshots.release(tuple(orphans))
 
-    def _commit(self, group: list[Entry]) -> list[str]:
+    def _commit(self, group: list[Entry], claim: Claim) -> list[str]:
         """Store the group's blobs and commit it; the blobs no record took."""
-        results = {id(e): self._stored(e.outcome) for e in group if isinstance(e, Finished)}
+        results = {id(e): _stored(e.outcome, claim) for e in group if isinstance(e, Finished)}
         started: dict[str, list[int]] = {}
         for entry in group:
             if isinstance(entry, Started):
@@ -107,16 +107,17 @@ class Journal:
                     uow.batches.set_state(entry.execution_id, entry.state, entry.finished_at)
         return orphans
 
-    def _stored(self, outcome: ConsumeResult) -> RecordResult:
-        files = {
-            name: self._blobs.put(data) if data is not None else None
-            for name, data in outcome.output_files.items()
-        }
-        return RecordResult(
-            success=outcome.success,
-            error_message=outcome.error_message,
-            console_output=outcome.console_output,
-            outputs=outcome.outputs,
-            changed_files=outcome.changed_files,
-            files=files,
-        )
+
+def _stored(outcome: ConsumeResult, claim: Claim) -> RecordResult:
+    files = {
+        name: claim.put(data) if data is not None else None
+        for name, data in outcome.output_files.items()
+    }
+    return RecordResult(
+        success=outcome.success,
+        error_message=outcome.error_message,
+        console_output=outcome.console_output,
+        outputs=outcome.outputs,
+        changed_files=outcome.changed_files,
+        files=files,
+    )

@@ -107,6 +107,14 @@ class AccessClaims:
 
 
 @dataclass(frozen=True)
+class SigningKey:
+    """A secret that signs access tokens; `kid` names it in a token's header."""
+
+    kid: str
+    secret: bytes
+
+
+@dataclass(frozen=True)
 class TokenPair:
     """The answer to a login or a refresh."""
 

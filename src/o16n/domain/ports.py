@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from contextlib import AbstractContextManager
 from datetime import datetime
 from typing import Protocol
@@ -26,6 +27,7 @@ from o16n.domain.models import (
     ScoringCounts,
     ServiceCapacity,
     ServiceVersion,
+    SigningKey,
     Snapshot,
     StoredCredentials,
     TokenFamily,
@@ -133,6 +135,14 @@ class UnitOfWork(Protocol):
     def batches(self) -> BatchRepository:
         """Batch executions and their records."""
 
+    @property
+    def signing_keys(self) -> SigningKeyRepository:
+        """The keys that sign access tokens, shared by every node."""
+
+    @property
+    def blobs(self) -> BlobRepository:
+        """One row per stored blob: who is about to refer to it, whether it may go."""
+
 
 class MetadataStore(Protocol):
     """The metadata database: opens units of work and reports its health."""
@@ -180,6 +190,40 @@ class TokenSigner(Protocol):
         """The claims of a valid, unexpired token; raises Unauthenticated otherwise."""
 
 
+class SigningKeyRepository(Protocol):
+    """Token signing keys, oldest first (the newest signs)."""
+
+    def add_first(self, key: SigningKey) -> None:
+        """Store `key` as the first key unless there is one (another node may have won)."""
+
+    def all(self) -> list[SigningKey]:
+        """Every key, oldest first."""
+
+
+class BlobRepository(Protocol):
+    """Blob rows. A node claims a blob before it stores it or commits a row that refers to
+    it, and takes the claim back after that commit; a claim expires at `until` (its node may
+    have died). A blob may go when it has no live claim and no row refers to it."""
+
+    def claim(self, blob_id: str, moment: datetime, until: datetime) -> None:
+        """Insert the blob's row, or add a claim to it."""
+
+    def hold(self, blob_id: str, moment: datetime, until: datetime) -> bool:
+        """Add a claim to a stored blob; False when its row is gone."""
+
+    def unclaim(self, blob_ids: Iterable[str]) -> None:
+        """Take back one claim of each blob."""
+
+    def adopt(self, blob_ids: Iterable[str]) -> None:
+        """Give stored blobs that have no row an unclaimed one."""
+
+    def unreferenced(self, moment: datetime) -> list[str]:
+        """The ids of the blobs that may go at `moment`."""
+
+    def delete_unreferenced(self, blob_id: str, moment: datetime) -> bool:
+        """Delete the blob's row if it may go at `moment`, in one statement; whether it went."""
+
+
 class SnapshotRepository(Protocol):
     """Snapshot metadata rows."""
 
@@ -194,9 +238,6 @@ class SnapshotRepository(Protocol):
 
     def remove(self, snapshot_id: SnapshotId) -> None:
         """Delete a snapshot row."""
-
-    def blob_in_use(self, blob_id: str) -> bool:
-        """Whether any row (snapshot, service or batch record file) still refers to a blob."""
 
     def environment_ids(self) -> set[str]:
         """The ids of the environments that snapshots record."""
@@ -277,8 +318,8 @@ class CapacityGauge(Protocol):
 class BlobStore(Protocol):
     """Durable, content-addressed bytes."""
 
-    def put(self, content: bytes) -> str:
-        """Store `content`; its sha256 hex digest is the id."""
+    def put(self, blob_id: str, content: bytes) -> None:
+        """Store `content`, whose sha256 hex digest is `blob_id`, readable only when whole."""
 
     def get(self, blob_id: str) -> bytes:
         """The content of a blob; NotFound when missing."""

@@ -16,7 +16,7 @@ from o16n.domain.services import (
     new_version,
 )
 from o16n.domain.snapshots import Snapshots
-from o16n.errors import InvalidInput, O16nError, WrongServiceKind
+from o16n.errors import InvalidInput, WrongServiceKind
 from o16n.ids import new_guid, now
 
 DEFAULT_BATCHING = Batching(max_rows=64, max_wait_ms=0.0)
@@ -69,8 +69,8 @@ class RealtimeServices:
         batching = _batching(request, DEFAULT_BATCHING)
         operation_id = checked_operation_id(request.operation_id)
         self._scorer.check(request.model)
-        with self._snapshots.referencing():
-            blob_id = self._snapshots.keep(request.model)
+        with self._snapshots.referencing() as claim:  # the model goes if the publish fails
+            blob_id = claim.put(request.model)
             service = new_version(
                 user,
                 name,
@@ -83,11 +83,7 @@ class RealtimeServices:
                 blob_ids=(blob_id,),
                 batching=batching,
             )
-            try:
-                self._services.add(user, rights, service)
-            except O16nError:
-                self._snapshots.release((blob_id,))
-                raise
+            self._services.add(user, rights, service)
         return service
 
     def patch(
@@ -104,10 +100,10 @@ class RealtimeServices:
         operation_id = checked_operation_id(request.operation_id)
         if request.model is not None:
             self._scorer.check(request.model)
-        with self._snapshots.referencing():
+        with self._snapshots.referencing() as claim:
             blob_ids = current.blob_ids
             if request.model is not None:
-                blob_ids = (self._snapshots.keep(request.model),)
+                blob_ids = (claim.put(request.model),)
             patched = replace(
                 current,
                 description=given(request.description, current.description),

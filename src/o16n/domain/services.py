@@ -8,6 +8,7 @@ from dataclasses import dataclass, replace
 from typing import TypeVar
 
 from o16n.domain import parameters
+from o16n.domain.blob_references import Claim
 from o16n.domain.environments import (
     NOTHING_DECLARED,
     Declaration,
@@ -212,8 +213,8 @@ class Services:
         service = replace(
             service, environment=declared(self._environments, request.environment, base)
         )
-        with self._snapshots.referencing():
-            service = self._with_snapshot(user, service, request.snapshot_id, overlay=False)
+        with self._snapshots.referencing() as claim:
+            service = self._with_snapshot(user, service, request.snapshot_id, claim, overlay=False)
             self.add(user, rights, service)
         self._build(service)
         return service
@@ -244,11 +245,18 @@ class Services:
             uow.services.add(service)
 
     def _with_snapshot(
-        self, user: Principal, service: ServiceVersion, snapshot_id: str | None, *, overlay: bool
+        self,
+        user: Principal,
+        service: ServiceVersion,
+        snapshot_id: str | None,
+        claim: Claim,
+        *,
+        overlay: bool,
     ) -> ServiceVersion:
         if snapshot_id is None:
             return service
         snapshot = self._snapshots.get(user, snapshot_id)
+        claim.hold(snapshot.blob_id)
         blob_ids = (*service.blob_ids, snapshot.blob_id) if overlay else (snapshot.blob_id,)
         return replace(
             service,
@@ -311,8 +319,8 @@ class Services:
             revision=current.revision + 1,
             updated_at=now(),
         )
-        with self._snapshots.referencing():
-            patched = self._with_snapshot(user, patched, request.snapshot_id, overlay=True)
+        with self._snapshots.referencing() as claim:
+            patched = self._with_snapshot(user, patched, request.snapshot_id, claim, overlay=True)
             self.save(patched)
         self._build(patched)
         return patched

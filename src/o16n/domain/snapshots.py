@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-import threading
-from collections.abc import Iterable, Iterator
-from contextlib import contextmanager
+from collections.abc import Iterable
+from contextlib import AbstractContextManager
 
+from o16n.domain.blob_references import BlobReferences, Claim
 from o16n.domain.models import Environment, Principal, Snapshot
 from o16n.domain.ports import BlobStore, MetadataStore
 from o16n.errors import NotFound
@@ -13,23 +13,17 @@ from o16n.ids import SnapshotId, new_guid, now
 
 
 class Snapshots:
-    """Save, list, read and delete snapshots; a blob goes when nothing refers to it.
-
-    Blobs are shared by content, so "is it still referred to?" followed by a delete must not
-    interleave with "store or refer to it" followed by the commit of the referring row:
-    both run under `referencing()` (one web process per data directory).
-    """
+    """Save, list, read and delete snapshots; a blob goes when nothing refers to it (decided
+    in the database: see blob_references)."""
 
     def __init__(self, store: MetadataStore, blobs: BlobStore) -> None:
         self._store = store
         self._blobs = blobs
-        self._references = threading.RLock()
+        self._references = BlobReferences(store, blobs)
 
-    @contextmanager
-    def referencing(self) -> Iterator[None]:
-        """Hold while storing or referring to a blob until the referring row is committed."""
-        with self._references:
-            yield
+    def referencing(self) -> AbstractContextManager[Claim]:
+        """Claim the blobs a use case stores or refers to; commit the referring rows inside."""
+        return self._references.referencing()
 
     def save(
         self,
@@ -41,8 +35,8 @@ class Snapshots:
     ) -> Snapshot:
         """Store `archive` taken from a session on `environment` (blob first, then the row
         that points to it)."""
-        with self.referencing():
-            blob_id = self._blobs.put(archive)
+        with self.referencing() as claim:
+            blob_id = claim.put(archive)
             snapshot = self._saved(
                 owner, name, len(archive), blob_id, session_id, environment=environment
             )
@@ -97,29 +91,14 @@ class Snapshots:
             uow.snapshots.remove(snapshot.id)
         self.release((snapshot.blob_id,))
 
-    def release(self, blob_ids: tuple[str, ...]) -> None:
+    def release(self, blob_ids: Iterable[str]) -> None:
         """Delete those of `blob_ids` that no snapshot, service or batch file refers to any more."""
-        self._delete_unreferenced(blob_ids)
+        self._references.release(blob_ids)
 
     def sweep(self) -> int:
         """Delete the blobs nothing refers to (left by a crash between a commit and a delete,
         or between a put and its commit); how many went."""
-        return self._delete_unreferenced(self._blobs.ids())
-
-    def _delete_unreferenced(self, blob_ids: Iterable[str]) -> int:
-        """Delete those of `blob_ids` nothing refers to (checked in one transaction); how many."""
-        with self.referencing():
-            with self._store.unit_of_work() as uow:
-                orphans = [
-                    blob_id for blob_id in blob_ids if not uow.snapshots.blob_in_use(blob_id)
-                ]
-            for blob_id in orphans:
-                self._blobs.delete(blob_id)
-        return len(orphans)
-
-    def keep(self, content: bytes) -> str:
-        """Store `content` for a service (its model) before the row that refers to it."""
-        return self._blobs.put(content)
+        return self._references.sweep()
 
     def content_of(self, blob_id: str) -> bytes:
         """The stored content of a snapshot or service blob (for the runtime)."""

@@ -11,8 +11,10 @@ from sqlalchemy import Connection, Engine, create_engine, event, text
 from sqlalchemy.engine import make_url
 
 from o16n.store.batches import SqlBatches
+from o16n.store.blobs import SqlBlobs
 from o16n.store.login_failures import SqlLoginFailures
 from o16n.store.services import SqlServices
+from o16n.store.signing_keys import SqlSigningKeys
 from o16n.store.snapshots import SqlSnapshots
 from o16n.store.tokens import SqlTokens
 from o16n.store.users import SqlUsers
@@ -53,6 +55,8 @@ class SqlUnitOfWork:
     snapshots: SqlSnapshots
     services: SqlServices
     batches: SqlBatches
+    signing_keys: SqlSigningKeys
+    blobs: SqlBlobs
 
 
 class SqlStore:
@@ -72,6 +76,8 @@ class SqlStore:
                 snapshots=SqlSnapshots(connection),
                 services=SqlServices(connection),
                 batches=SqlBatches(connection),
+                signing_keys=SqlSigningKeys(connection),
+                blobs=SqlBlobs(connection),
             )
 
     @property

@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-from sqlalchemy import Connection, Row, delete, exists, insert, select
+from sqlalchemy import Connection, Row, delete, insert, select
 
 from o16n.domain.models import Snapshot
 from o16n.ids import SnapshotId, UserId
 from o16n.store.environments import environment_of, environment_values
-from o16n.store.tables import batch_record_files, service_blobs, snapshots, users
+from o16n.store.tables import snapshots, users
 
 
 def _snapshot(row: Row[tuple[object, ...]]) -> Snapshot:
@@ -63,13 +63,6 @@ class SqlSnapshots:
     def remove(self, snapshot_id: SnapshotId) -> None:
         """Delete a snapshot row."""
         self._connection.execute(delete(snapshots).where(snapshots.c.id == snapshot_id))
-
-    def blob_in_use(self, blob_id: str) -> bool:
-        """Whether any snapshot, service or batch record file still refers to the blob."""
-        for column in (snapshots.c.blob_id, service_blobs.c.blob_id, batch_record_files.c.blob_id):
-            if self._connection.execute(select(exists().where(column == blob_id))).scalar():
-                return True
-        return False
 
     def environment_ids(self) -> set[str]:
         """The ids of the environments that snapshots record."""

@@ -14,6 +14,7 @@ from sqlalchemy import (
     ForeignKey,
     Index,
     Integer,
+    LargeBinary,
     MetaData,
     PrimaryKeyConstraint,
     String,
@@ -202,4 +203,21 @@ batch_record_files = Table(
     Column("blob_id", String(64), nullable=False),
     PrimaryKeyConstraint("execution_id", "position", "file_name", name="pk_batch_record_files"),
     Index("ix_batch_record_files_blob_id", "blob_id"),
+)
+
+signing_keys = Table(
+    "signing_keys",
+    metadata,
+    Column("generation", Integer, primary_key=True, autoincrement=False),
+    Column("kid", String(36), nullable=False, unique=True),
+    Column("secret", LargeBinary(), nullable=False),
+    Column("created_at", UtcDateTime(), nullable=False),
+)
+
+blobs = Table(
+    "blobs",
+    metadata,
+    Column("id", String(64), primary_key=True),
+    Column("claims", Integer, nullable=False),
+    Column("claimed_until", UtcDateTime(), nullable=False),
 )

@@ -1,7 +1,7 @@
 """Python environments of their own for service versions and snapshots.
 
-Revision ID: 0009
-Revises: 0008
+Revision ID: 0011
+Revises: 0010_blobs
 """
 
 from __future__ import annotations
@@ -9,8 +9,8 @@ from __future__ import annotations
 import sqlalchemy as sa
 from alembic import op
 
-revision = "0009"
-down_revision = "0008"
+revision = "0011"
+down_revision = "0010_blobs"
 
 
 def upgrade() -> None:

@@ -52,8 +52,10 @@ def operations() -> tuple[Operation, ...]:
         + realtime.OPERATIONS
         + metrics.OPERATIONS
     )
-    document = core_document(core, __version__)
-    return core + docs.operations(lambda: document) + console.OPERATIONS
+    parts = tuple(operation for operation in core if operation.in_service_document)
+    documented = (*core, docs.service_document_operation(parts))
+    document = core_document(documented, __version__)
+    return documented + docs.operations(lambda: document) + console.OPERATIONS
 
 
 def _methods_on_path(request: Request) -> list[str]:

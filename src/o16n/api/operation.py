@@ -80,7 +80,10 @@ class Operation:
     form_fields: tuple[Param, ...] = field(default=())
     consumes: str = "application/json"
     produces: str = "application/json"
-    documented: bool = True
+    documented: bool = True  # in the core document (/swagger.json)
+    in_service_document: bool = False  # in each version's own document (consume, batch, login)
+    description: str = ""
+    path_params: tuple[Param, ...] = field(default=())  # types of path parameters (default string)
 
     @property
     def authenticated(self) -> bool:

@@ -14,7 +14,7 @@ from starlette.responses import Response
 from starlette.routing import Route
 from starlette.types import Scope
 
-from o16n.api.context import ApiServices
+from o16n.api.dependencies import ApiServices
 from o16n.auth.authorizer import is_allowed
 from o16n.auth.roles import Action
 from o16n.domain.models import Principal

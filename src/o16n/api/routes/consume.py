@@ -10,7 +10,7 @@ from starlette.responses import Response
 from starlette.types import Receive
 
 from o16n.api.body import received_json
-from o16n.api.context import ApiServices
+from o16n.api.dependencies import ApiServices
 from o16n.api.metered import CONSUME_ROUTE, consume_counted
 from o16n.api.operation import Call, Operation
 from o16n.api.routes.services import name_and_version

@@ -13,7 +13,7 @@ from starlette.routing import BaseRoute, Match, Route
 
 from o16n import __version__
 from o16n.api.body import BODY
-from o16n.api.context import ApiServices
+from o16n.api.dependencies import ApiServices
 from o16n.api.errors import error_response
 from o16n.api.middleware import RequestContextMiddleware, request_id_of
 from o16n.api.openapi import core_document

@@ -12,8 +12,8 @@ from pydantic import SecretStr
 from starlette.applications import Starlette
 
 from o16n import __version__
-from o16n.api.app import build_asgi
-from o16n.api.context import ApiServices, Limits
+from o16n.api.asgi import build_asgi
+from o16n.api.dependencies import ApiServices, Limits
 from o16n.auth.ldap import LdapDirectory
 from o16n.auth.passwords import Argon2Passwords
 from o16n.auth.tokens import JwtSigner, new_key

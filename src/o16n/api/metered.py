@@ -7,7 +7,7 @@ from http import HTTPStatus
 
 from starlette.types import Scope
 
-from o16n.api.context import ApiServices
+from o16n.api.dependencies import ApiServices
 from o16n.domain.models import ConsumeResult
 from o16n.errors import O16nError
 from o16n.metrics import UNMATCHED_ROUTE

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from typing import Any
 
 from pydantic import BaseModel
@@ -66,10 +66,14 @@ def _schema_or_ref(declared: Schema | None, definitions: JsonObject) -> JsonObje
     return _schema_of(declared, definitions)
 
 
-def _parameters(operation: Operation, definitions: JsonObject) -> list[JsonObject]:
+def _parameters(
+    operation: Operation, definitions: JsonObject, fixed: Mapping[str, str]
+) -> list[JsonObject]:
+    types = {param.name: param.type for param in operation.path_params}
     parameters: list[JsonObject] = [
-        {"name": name, "in": "path", "required": True, "type": "string"}
+        {"name": name, "in": "path", "required": True, "type": types.get(name, "string")}
         for name in _PATH_PARAM.findall(operation.path)
+        if name not in fixed
     ]
     parameters += [
         {"name": p.name, "in": "query", "required": p.required, "type": p.type}
@@ -98,18 +102,34 @@ def produces(media_type: str) -> list[str]:
     return [media_type] if media_type == JSON else [media_type, JSON]
 
 
-def _operation(operation: Operation, definitions: JsonObject) -> JsonObject:
+def document_path(operation: Operation, fixed: Mapping[str, str] | None = None) -> str:
+    """The operation's path as a document writes it: `{name}` for each path parameter, the
+    value itself for those in `fixed`."""
+    values = fixed or {}
+    return _PATH_PARAM.sub(lambda m: values.get(m[1], f"{{{m[1]}}}"), operation.path)
+
+
+def operation_document(
+    operation: Operation,
+    definitions: JsonObject,
+    *,
+    tag: str | None = None,
+    fixed: Mapping[str, str] | None = None,
+) -> JsonObject:
+    """One operation of a Swagger 2.0 document (under `tag` if given, instead of its own),
+    its path parameters in `fixed` left out; the schemas it names go into `definitions`."""
     success: JsonObject = {"description": operation.success.phrase}
     schema = _schema_or_ref(operation.response, definitions)
     if schema is not None:
         success["schema"] = schema
     document: JsonObject = {
-        "tags": [operation.tag],
+        "tags": [tag or operation.tag],
         "summary": operation.summary,
+        **({"description": operation.description} if operation.description else {}),
         "operationId": operation.operation_id,
         "consumes": [operation.consumes],
         "produces": produces(operation.produces),
-        "parameters": _parameters(operation, definitions),
+        "parameters": _parameters(operation, definitions, fixed or {}),
         "responses": {
             str(int(operation.success)): success,
             "default": {"description": "Error", "schema": {"$ref": "#/definitions/Error"}},
@@ -120,17 +140,22 @@ def _operation(operation: Operation, definitions: JsonObject) -> JsonObject:
     return document
 
 
+def error_definition(definitions: JsonObject) -> None:
+    """Add the one error shape every operation answers with to `definitions`."""
+    _schema_of(Error, definitions)
+
+
 def core_document(operations: Iterable[Operation], version: str) -> JsonObject:
     """The Swagger 2.0 document of every documented operation."""
     definitions: JsonObject = {}
-    _schema_of(Error, definitions)
+    error_definition(definitions)
     paths: dict[str, JsonObject] = {}
     tags: list[str] = []
     for operation in operations:
         if not operation.documented:
             continue
-        path = _PATH_PARAM.sub(r"{\1}", operation.path)
-        paths.setdefault(path, {})[operation.method.lower()] = _operation(operation, definitions)
+        method = paths.setdefault(document_path(operation), {})
+        method[operation.method.lower()] = operation_document(operation, definitions)
         if operation.tag not in tags:
             tags.append(operation.tag)
     return {

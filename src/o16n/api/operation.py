@@ -14,7 +14,7 @@ from starlette.responses import Response
 from starlette.routing import Route
 from starlette.types import Scope
 
-from o16n.api.context import ApiServices
+from o16n.api.dependencies import ApiServices
 from o16n.auth.authorizer import is_allowed
 from o16n.auth.roles import Action
 from o16n.domain.models import Principal
@@ -80,7 +80,10 @@ class Operation:
     form_fields: tuple[Param, ...] = field(default=())
     consumes: str = "application/json"
     produces: str = "application/json"
-    documented: bool = True
+    documented: bool = True  # in the core document (/swagger.json)
+    in_service_document: bool = False  # in each version's own document (consume, batch, login)
+    description: str = ""
+    path_params: tuple[Param, ...] = field(default=())  # types of path parameters (default string)
 
     @property
     def authenticated(self) -> bool:

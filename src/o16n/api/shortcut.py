@@ -12,7 +12,7 @@ import re
 
 from starlette.types import ASGIApp, Receive, Scope, Send
 
-from o16n.api.context import ApiServices
+from o16n.api.dependencies import ApiServices
 from o16n.api.metered import CONSUME_ROUTE
 from o16n.api.operation import authorized
 from o16n.api.routes.consume import ConsumeCall, consumed

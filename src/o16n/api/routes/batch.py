@@ -8,7 +8,7 @@ from starlette.concurrency import run_in_threadpool
 from starlette.responses import Response
 
 from o16n.api.body import read_json
-from o16n.api.operation import Call, Operation
+from o16n.api.operation import Call, Operation, Param
 from o16n.api.responses import JSONResponse
 from o16n.api.routes.consume import result_body
 from o16n.api.routes.services import name_and_version
@@ -123,17 +123,26 @@ async def file(call: Call) -> Response:
 
 
 _CONSUME = Action.CONSUME_SERVICES
+# Batch routes belong to each version's own document (reference §14, Microsoft's
+# operationIds), whose definitions hold the version's InputParameters and results.
+_STRINGS: dict[str, object] = {"type": "array", "items": {"type": "string"}}
+_INDEX = (Param("index", "integer"),)
 OPERATIONS = (
     Operation(
         "POST",
         _BATCH,
         "StartBatchExecution",
-        "Starts a batch execution",
+        "Starts a batch execution: one consume per record",
         "Services",
         start,
         _CONSUME,
         success=HTTPStatus.ACCEPTED,
+        body={"type": "array", "items": {"$ref": "#/definitions/InputParameters"}},
+        body_name="BatchWebServiceParameters",
+        query=(Param("parallelCount", "integer"),),
+        response={"$ref": "#/definitions/StartBatchExecutionResponse"},
         documented=False,
+        in_service_document=True,
     ),
     Operation(
         "GET",
@@ -143,47 +152,60 @@ OPERATIONS = (
         "Services",
         list_ids,
         _CONSUME,
+        response=_STRINGS,
         documented=False,
+        in_service_document=True,
     ),
     Operation(
         "GET",
         _EXECUTION,
         "GetBatchExecutionStatus",
-        "Gets a batch execution's state and results",
+        "Gets the state and results of a batch execution",
         "Services",
         status,
         _CONSUME,
+        query=(Param("showPartialResults", "boolean"),),
+        response={"$ref": "#/definitions/BatchWebServiceResult"},
         documented=False,
+        in_service_document=True,
     ),
     Operation(
         "DELETE",
         _EXECUTION,
         "CancelAndDeleteBatchExecution",
-        "Cancels and deletes a batch execution",
+        "Cancels a batch execution and deletes it with its files",
         "Services",
         cancel,
         _CONSUME,
+        response=_STRINGS,
         documented=False,
+        in_service_document=True,
     ),
     Operation(
         "GET",
         _FILES,
         "GetBatchExecutionFiles",
-        "Lists the files of one record",
+        "Lists the files one record produced",
         "Services",
         file_names,
         _CONSUME,
+        response=_STRINGS,
+        path_params=_INDEX,
         documented=False,
+        in_service_document=True,
     ),
     Operation(
         "GET",
         _FILES + "/{fileName:path}",
         "GetBatchExecutionFile",
-        "Gets one file of one record",
+        "Gets one file one record produced",
         "Services",
         file,
         _CONSUME,
         produces="application/octet-stream",
+        response={"type": "file"},
+        path_params=_INDEX,
         documented=False,
+        in_service_document=True,
     ),
 )

@@ -1,4 +1,4 @@
-"""Consuming a service (the hot path) and its per-version Swagger (reference §13)."""
+"""Consuming a service (the hot path, reference §13)."""
 
 from __future__ import annotations
 
@@ -6,17 +6,14 @@ import base64
 from dataclasses import dataclass
 
 import orjson
-from starlette.concurrency import run_in_threadpool
 from starlette.responses import Response
 from starlette.types import Receive
 
 from o16n.api.body import received_json
-from o16n.api.context import ApiServices
+from o16n.api.dependencies import ApiServices
 from o16n.api.metered import CONSUME_ROUTE, consume_counted
 from o16n.api.operation import Call, Operation
-from o16n.api.responses import JSONResponse
 from o16n.api.routes.services import name_and_version
-from o16n.api.service_swagger import service_document
 from o16n.auth.roles import Action
 from o16n.domain.models import ConsumeResult
 
@@ -67,25 +64,7 @@ async def consume(call: Call) -> Response:
     return Response(await consumed(call.services, request), media_type="application/json")
 
 
-async def swagger(call: Call) -> Response:
-    """The version's own Swagger 2.0 document."""
-    name, version = name_and_version(call)
-    services = call.services.services
-    service = await run_in_threadpool(services.get, name, version)
-    return JSONResponse(service_document(service, services.timeout_of(service)))
-
-
 OPERATIONS = (
-    Operation(
-        "GET",
-        "/api/{name}/{version}/swagger.json",
-        "GetWebServiceSwagger",
-        "Gets the Swagger document of a web service version",
-        "Services",
-        swagger,
-        Action.READ_SERVICES,
-        response={"type": "object"},
-    ),
     Operation(
         "POST",
         CONSUME_ROUTE,
@@ -94,6 +73,10 @@ OPERATIONS = (
         "Services",
         consume,
         Action.CONSUME_SERVICES,
+        body={"$ref": "#/definitions/InputParameters"},
+        body_name="WebServiceParameters",
+        response={"$ref": "#/definitions/WebServiceResult"},
         documented=False,
+        in_service_document=True,
     ),
 )

@@ -59,6 +59,7 @@ OPERATIONS = (
         body=LoginRequest,
         body_name="loginRequest",
         response=AccessTokenResponse,
+        in_service_document=True,
     ),
     Operation(
         "POST",
@@ -71,6 +72,7 @@ OPERATIONS = (
         body=RenewTokenRequest,
         body_name="renewTokenRequest",
         response=AccessTokenResponse,
+        in_service_document=True,
     ),
     Operation(
         "DELETE",
@@ -82,5 +84,6 @@ OPERATIONS = (
         action=None,
         query=(Param("refreshToken", "string", required=True),),
         response={"type": "object", "properties": {"revoked": {"type": "boolean"}}},
+        in_service_document=True,
     ),
 )

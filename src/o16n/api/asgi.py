@@ -13,7 +13,7 @@ from starlette.routing import BaseRoute, Match, Route
 
 from o16n import __version__
 from o16n.api.body import BODY
-from o16n.api.context import ApiServices
+from o16n.api.dependencies import ApiServices
 from o16n.api.errors import error_response
 from o16n.api.middleware import RequestContextMiddleware, request_id_of
 from o16n.api.openapi import core_document
@@ -52,8 +52,10 @@ def operations() -> tuple[Operation, ...]:
         + realtime.OPERATIONS
         + metrics.OPERATIONS
     )
-    document = core_document(core, __version__)
-    return core + docs.operations(lambda: document) + console.OPERATIONS
+    parts = tuple(operation for operation in core if operation.in_service_document)
+    documented = (*core, docs.service_document_operation(parts))
+    document = core_document(documented, __version__)
+    return documented + docs.operations(lambda: document) + console.OPERATIONS
 
 
 def _methods_on_path(request: Request) -> list[str]:

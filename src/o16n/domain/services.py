@@ -19,7 +19,6 @@ from o16n.domain.environments import (
 from o16n.domain.models import (
     Batching,
     ConsumeResult,
-    Environment,
     EnvironmentState,
     JsonValue,
     Parameter,
@@ -27,6 +26,7 @@ from o16n.domain.models import (
     PoolState,
     Principal,
     ServiceVersion,
+    Snapshot,
 )
 from o16n.domain.names import file_name
 from o16n.domain.ports import EnvironmentBuilder, MetadataStore, ModelScorer, ServiceRuntime
@@ -154,6 +154,23 @@ def given(new: T | None, old: T) -> T:
     return old if new is None else new
 
 
+def _with_snapshot(
+    service: ServiceVersion, snapshot: Snapshot | None, claim: Claim, *, overlay: bool
+) -> ServiceVersion:
+    """`service` with the snapshot's content (laid over its own with `overlay`), the blob held
+    by `claim` until the version's row is committed."""
+    if snapshot is None:
+        return service
+    claim.hold(snapshot.blob_id)
+    blob_ids = (*service.blob_ids, snapshot.blob_id) if overlay else (snapshot.blob_id,)
+    return replace(
+        service,
+        snapshot_id=snapshot.id,
+        blob_ids=blob_ids,
+        source_session_id=snapshot.session_id,
+    )
+
+
 class Services:
     """Use cases of web services; versions are cached for the consume path.
 
@@ -209,23 +226,20 @@ class Services:
             output_file_names=_file_names(request.output_file_names or ()),
             timeout_seconds=checked_timeout(request.timeout_seconds),
         )
-        base = self._snapshot_environment(user, request.snapshot_id, None)
+        snapshot = self._snapshot(user, request.snapshot_id)
+        base = snapshot.environment if snapshot is not None else None
         service = replace(
             service, environment=declared(self._environments, request.environment, base)
         )
         with self._snapshots.referencing() as claim:
-            service = self._with_snapshot(user, service, request.snapshot_id, claim, overlay=False)
+            service = _with_snapshot(service, snapshot, claim, overlay=False)
             self.add(user, rights, service)
         self._build(service)
         return service
 
-    def _snapshot_environment(
-        self, user: Principal, snapshot_id: str | None, otherwise: Environment | None
-    ) -> Environment | None:
-        """The environment a snapshot's session ran on, else `otherwise`."""
-        if snapshot_id is None:
-            return otherwise
-        return self._snapshots.get(user, snapshot_id).environment or otherwise
+    def _snapshot(self, user: Principal, snapshot_id: str | None) -> Snapshot | None:
+        """The caller's snapshot a publish or patch names, if any."""
+        return None if snapshot_id is None else self._snapshots.get(user, snapshot_id)
 
     def _build(self, service: ServiceVersion) -> None:
         """Start building the version's environment in the background."""
@@ -243,27 +257,6 @@ class Services:
             if others - {user.user_id} and not rights.manage_any:
                 raise Forbidden(f"service {service.name!r} belongs to another user", field="name")
             uow.services.add(service)
-
-    def _with_snapshot(
-        self,
-        user: Principal,
-        service: ServiceVersion,
-        snapshot_id: str | None,
-        claim: Claim,
-        *,
-        overlay: bool,
-    ) -> ServiceVersion:
-        if snapshot_id is None:
-            return service
-        snapshot = self._snapshots.get(user, snapshot_id)
-        claim.hold(snapshot.blob_id)
-        blob_ids = (*service.blob_ids, snapshot.blob_id) if overlay else (snapshot.blob_id,)
-        return replace(
-            service,
-            snapshot_id=snapshot.id,
-            blob_ids=blob_ids,
-            source_session_id=snapshot.session_id,
-        )
 
     def all(self) -> list[ServiceVersion]:
         """Every version of every service."""
@@ -295,7 +288,8 @@ class Services:
         if request.code is not None and not request.code:
             raise InvalidInput("code must not be empty", field="code")
         inputs, outputs = request.inputs, request.outputs
-        base = self._snapshot_environment(user, request.snapshot_id, current.environment)
+        snapshot = self._snapshot(user, request.snapshot_id)
+        base = (snapshot.environment if snapshot else None) or current.environment
         patched = replace(
             current,
             code=given(request.code, current.code),
@@ -320,7 +314,7 @@ class Services:
             updated_at=now(),
         )
         with self._snapshots.referencing() as claim:
-            patched = self._with_snapshot(user, patched, request.snapshot_id, claim, overlay=True)
+            patched = _with_snapshot(patched, snapshot, claim, overlay=True)
             self.save(patched)
         self._build(patched)
         return patched

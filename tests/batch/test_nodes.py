@@ -63,7 +63,9 @@ def test_a_killed_nodes_batch_is_finished_by_another_without_rerunning_committed
         before = status(client, "Nodes", execution)  # the second node has not started yet
         after = wait(client, "Nodes", execution, timeout=60)
     assert time.monotonic() - killed < 30
-    committed = {i for i, r in enumerate(before["batchExecutionResults"]) if r is not None}  # type: ignore[arg-type]
+    kept = before["batchExecutionResults"]
+    assert isinstance(kept, list)
+    committed = {i for i, result in enumerate(kept) if result is not None}
     assert 200 <= len(committed) < total
     assert after["state"] == "Complete"
     assert after["completedItemCount"] == after["totalItemCount"] == total

@@ -293,8 +293,9 @@ class Batches:
         lost (cancelled or deleted from any node, or taken over by another node while this one
         stalled); how many stopped."""
         running = self._runner.running()
-        ids = [lease.execution_id for lease in running]
-        held = await asyncio.to_thread(self._renew, ids)
+        if not running:
+            return 0
+        held = await asyncio.to_thread(self._renew, [lease.execution_id for lease in running])
         lost = [lease for lease in running if lease not in held]
         for lease in lost:
             await self._runner.stop(lease.execution_id)

@@ -34,6 +34,7 @@ from tests.harness import Server, assert_error
 from tests.postgres import Postgres
 
 LEASE_SECONDS = 2.0  # renewed every 0.4 s; a dead node's executions are taken within ~3 s
+TOOK_OVER = "took over 1 batch executions"
 
 
 def _two_nodes(
@@ -54,11 +55,14 @@ def test_a_killed_nodes_batch_is_finished_by_another_without_rerunning_committed
     counter = open_tmp_path / "runs"  # both nodes' workers append to it
     total, parallel = 1000, 20
     with first.client(first.token()) as client:
-        publish_counting(client, "Nodes", counter, seconds=0.005)
+        publish_counting(client, "Nodes", counter, seconds=0.01)
         execution = start(client, "Nodes", [{"index": i} for i in range(total)], parallel)
-        wait(client, "Nodes", execution, done=200)
+        begun = time.monotonic()
+        wait(client, "Nodes", execution, done=300)
+        time.sleep(max(0.0, begun + 2 * LEASE_SECONDS - time.monotonic()))  # renewed meanwhile
     first.kill()  # SIGKILL: its lease is never renewed nor given up
     killed = time.monotonic()
+    assert TOOK_OVER not in first.log() + second.log()  # neither lost it while both lived
     with second.client(second.token()) as client:
         before = status(client, "Nodes", execution)  # the second node has not started yet
         after = wait(client, "Nodes", execution, timeout=60)
@@ -66,7 +70,8 @@ def test_a_killed_nodes_batch_is_finished_by_another_without_rerunning_committed
     kept = before["batchExecutionResults"]
     assert isinstance(kept, list)
     committed = {i for i, result in enumerate(kept) if result is not None}
-    assert 200 <= len(committed) < total
+    assert 300 <= len(committed) < total
+    assert TOOK_OVER in second.log()
     assert after["state"] == "Complete"
     assert after["completedItemCount"] == after["totalItemCount"] == total
     results = after["batchExecutionResults"]

@@ -34,7 +34,7 @@ from tests.harness import Server, assert_error
 from tests.postgres import Postgres
 
 LEASE_SECONDS = 2.0  # renewed every 0.4 s; a dead node's executions are taken within ~3 s
-TOOK_OVER = "took over 1 batch executions"
+TOOK_OVER = "batch executions taken over: 1"
 
 
 def _two_nodes(

@@ -42,9 +42,9 @@ async def keep_leases(
     says how many executions it stopped or took)."""
     next_scan = time.monotonic()
     while True:
-        await _logged(renew, "stopped %d batch executions whose lease was lost")
+        await _logged(renew, "batch executions stopped, their lease lost: %d")
         if time.monotonic() >= next_scan:
-            await _logged(take_over, "took over %d batch executions")
+            await _logged(take_over, "batch executions taken over: %d")
             next_scan = time.monotonic() + terms.seconds / 2
         await asyncio.sleep(terms.seconds / 5)
 

@@ -107,7 +107,7 @@ def build_asgi(
         exception_handlers={HTTPException: _routing_refusal},
     )
     app.router.redirect_slashes = False  # a redirect would turn "/services/x/" into a publish
-    app.add_middleware(ConsumeShortcut)  # inside the request middleware: ids, errors, log
     app.add_middleware(SessionForwarding)  # many web nodes: sessions live on one of them
+    app.add_middleware(ConsumeShortcut)  # before the rest, inside the request middleware
     app.add_middleware(RequestContextMiddleware)
     return app

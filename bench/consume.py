@@ -179,12 +179,12 @@ def start_baseline(port: int) -> subprocess.Popen[bytes]:
     raise RuntimeError("baseline did not start")
 
 
-def _median(figures: list[Figures]) -> Figures:
+def median(figures: list[Figures]) -> Figures:
     """The run of median requests/s (its own latencies)."""
     return sorted(figures, key=lambda item: item.rps)[len(figures) // 2]
 
 
-def _report(workload: str, target: str, figures: Figures, base: Figures | None) -> None:
+def report(workload: str, target: str, figures: Figures, base: Figures | None) -> None:
     ratio = f"   ratio {figures.rps / base.rps:.2f}x" if base is not None else ""
     print(
         f"{workload:<8} {target:<9} {figures.rps:8.0f} req/s  p50 {figures.p50_ms:6.2f} ms  "
@@ -250,10 +250,10 @@ def main() -> None:
             for connections in arguments.connections:
                 label = f"{workload} c{connections}"
                 measured = _alternate(runs, targets, token, arguments, connections)
-                base = _median(measured["baseline"])
-                _report(label, "baseline", base, None)
+                base = median(measured["baseline"])
+                report(label, "baseline", base, None)
                 for target in targets:
-                    _report(label, target, _median(measured[target]), base)
+                    report(label, target, median(measured[target]), base)
     finally:
         baseline.terminate()
         baseline.wait()

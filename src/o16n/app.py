@@ -13,7 +13,7 @@ from starlette.applications import Starlette
 
 from o16n import __version__
 from o16n.api.asgi import build_asgi
-from o16n.api.dependencies import ApiServices, Limits
+from o16n.api.dependencies import ApiServices, Cluster, Limits
 from o16n.auth.ldap import LdapDirectory
 from o16n.auth.passwords import Argon2Passwords
 from o16n.auth.tokens import JwtSigner, new_key
@@ -34,6 +34,7 @@ from o16n.domain.snapshots import Snapshots
 from o16n.domain.status import Detail, Health, StatusReporter
 from o16n.environments.builder import UvEnvironments
 from o16n.environments.uv import IndexOptions, Uv, cache_folder
+from o16n.errors import InvalidInput
 from o16n.ids import new_secret
 from o16n.metrics import Metrics
 from o16n.runtime.configuration import PoolConfig, default_live_workers
@@ -46,9 +47,11 @@ from o16n.scoring.onnx import OnnxScorer
 from o16n.settings import Settings
 from o16n.store import schema
 from o16n.store.engine import SqlStore, open_engine
+from o16n.store.session_nodes import SqlSessionDirectory
 
 ADMIN_USERNAME = "admin"
 _log = logging.getLogger("o16n")
+_FORWARD_MARGIN_SECONDS = 60.0  # a forwarded execution may run its whole deadline, and more
 
 
 @dataclass(frozen=True)
@@ -182,8 +185,40 @@ def _service_pools(
     )
 
 
+def node_url(settings: Settings) -> str:
+    """The URL other web nodes reach this one at."""
+    if settings.node_url:
+        return settings.node_url.rstrip("/")
+    if settings.host in {"0.0.0.0", "::", ""}:
+        raise InvalidInput(
+            "with O16N_CLUSTER_SECRET and a wildcard O16N_HOST, set O16N_NODE_URL to the URL "
+            "other nodes reach this one at",
+            field="node_url",
+        )
+    host = f"[{settings.host}]" if ":" in settings.host else settings.host
+    return f"http://{host}:{settings.port}"
+
+
+def _session_directory(settings: Settings, store: SqlStore) -> SqlSessionDirectory | None:
+    """Where every node's sessions live (only with many web nodes: a cluster secret)."""
+    if _secret(settings.cluster_secret) is None:
+        return None
+    return SqlSessionDirectory(store.engine, node_url(settings))
+
+
+def _cluster(settings: Settings) -> Cluster | None:
+    secret = _secret(settings.cluster_secret)
+    if secret is None:
+        return None
+    return Cluster(secret, settings.execute_timeout_seconds + _FORWARD_MARGIN_SECONDS)
+
+
 def _sessions(
-    settings: Settings, snapshots: Snapshots, identities: Identities, environments: UvEnvironments
+    settings: Settings,
+    snapshots: Snapshots,
+    identities: Identities,
+    environments: UvEnvironments,
+    directory: SqlSessionDirectory | None,
 ) -> Sessions:
     limits = SessionLimits(
         per_user=settings.max_sessions_per_user,
@@ -191,7 +226,7 @@ def _sessions(
         idle_seconds=settings.session_idle_seconds,
     )
     interpreters = LocalInterpreters(_worker_config(settings, identities), environments.interpreter)
-    return Sessions(interpreters, snapshots, limits, environments)
+    return Sessions(interpreters, snapshots, limits, environments, directory)
 
 
 def _backends(
@@ -299,7 +334,10 @@ def create_app(settings: Settings) -> Starlette:
             identities = Identities(settings.worker_user or None, settings.worker_uid_range)
             metrics = Metrics()
             environments = _environments(settings)
-            sessions = _sessions(settings, snapshots, identities, environments)
+            directory = _session_directory(settings, store)
+            if directory is not None:
+                await asyncio.to_thread(directory.forget_this_node)
+            sessions = _sessions(settings, snapshots, identities, environments, directory)
             pools = _service_pools(settings, snapshots, identities, metrics, environments)
             metrics.watch(pools.loads, lambda: sessions.counts()[0])
             scorer = OnnxScorer(
@@ -334,6 +372,7 @@ def create_app(settings: Settings) -> Starlette:
                 realtime=RealtimeServices(services, snapshots, scorer),
                 metrics=metrics,
                 metrics_token=_secret(settings.metrics_token),
+                cluster=_cluster(settings),
             )
             swept = await asyncio.to_thread(snapshots.sweep)
             if swept:

@@ -205,6 +205,13 @@ class CapacityExceeded(O16nError):
         self.retry_after = retry_after
 
 
+class NodeUnavailable(O16nError):
+    """The web node that holds a session does not answer: the session is lost if it stopped."""
+
+    code = "node_unavailable"
+    status = HTTPStatus.BAD_GATEWAY
+
+
 class EnvironmentBuilding(O16nError):
     """A version's Python environment is still being built on this node; try again soon."""
 

@@ -106,7 +106,7 @@ class Settings(BaseSettings):
         description="How long preparing a worker for a version (snapshot, initCode) may take.",
     )
     service_cache_seconds: float = Field(
-        default=5.0, ge=0, description="How long another node's patch may take to be seen."
+        default=0.5, ge=0, description="How long another node's patch may take to be seen."
     )
     pool_max_workers: int = Field(
         default=0,
@@ -159,6 +159,18 @@ class Settings(BaseSettings):
         "fifth of it); a dead node's executions are taken over within about 1.5 times this.",
     )
 
+    cluster_secret: SecretStr | None = Field(
+        default=None,
+        description="Many web nodes: the secret every node of the cluster shares; set, each "
+        "node records its sessions in the database and forwards requests for another node's "
+        "sessions there.",
+    )
+    node_url: str | None = Field(
+        default=None,
+        pattern=r"^https?://[^/]+/?$",
+        description="The URL other nodes reach this node at (default: http://HOST:PORT; needed "
+        "when HOST is 0.0.0.0).",
+    )
     env_index_url: SecretStr | None = Field(
         default=None,
         description="Package index for per-service environments (default PyPI); may hold "

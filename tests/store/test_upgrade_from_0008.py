@@ -17,11 +17,13 @@ from tests.services.publishing import snapshot_of
 
 def _as_at_revision_0008(database: Path) -> None:
     """Put the schema back at revision 0008, as an older o16n left it (its key in
-    keys/signing.key, no signing_keys or blobs table, no environments, no batch leases)."""
+    keys/signing.key, no signing_keys, blobs or session_nodes table, no environments, no
+    batch leases)."""
     engine = create_engine(f"sqlite:///{database}")
     with engine.begin() as connection:
         connection.execute(text("DROP TABLE signing_keys"))
         connection.execute(text("DROP TABLE blobs"))
+        connection.execute(text("DROP TABLE session_nodes"))
         for table in ("services", "snapshots"):
             for column in ("environment", "environment_id"):
                 connection.execute(text(f"ALTER TABLE {table} DROP COLUMN {column}"))

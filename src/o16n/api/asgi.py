@@ -15,6 +15,7 @@ from o16n import __version__
 from o16n.api.body import BODY
 from o16n.api.dependencies import ApiServices
 from o16n.api.errors import error_response
+from o16n.api.forwarding import SessionForwarding
 from o16n.api.middleware import RequestContextMiddleware, request_id_of
 from o16n.api.openapi import core_document
 from o16n.api.operation import Operation, authenticated
@@ -106,6 +107,7 @@ def build_asgi(
         exception_handlers={HTTPException: _routing_refusal},
     )
     app.router.redirect_slashes = False  # a redirect would turn "/services/x/" into a publish
-    app.add_middleware(ConsumeShortcut)  # inside the request middleware: ids, errors, log
+    app.add_middleware(SessionForwarding)  # many web nodes: sessions live on one of them
+    app.add_middleware(ConsumeShortcut)  # before the rest, inside the request middleware
     app.add_middleware(RequestContextMiddleware)
     return app

@@ -24,6 +24,15 @@ class Limits:
 
 
 @dataclass(frozen=True)
+class Cluster:
+    """With many web nodes: the secret their calls to each other carry, and how long a
+    forwarded session request may take."""
+
+    secret: str
+    request_seconds: float
+
+
+@dataclass(frozen=True)
 class ApiServices:
     """The domain use cases and limits the routes call."""
 
@@ -38,3 +47,4 @@ class ApiServices:
     realtime: RealtimeServices
     metrics: Metrics
     metrics_token: str | None  # a scraper's bearer token for /metrics, besides Owners'
+    cluster: Cluster | None = None  # None: one web node

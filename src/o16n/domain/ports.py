@@ -28,13 +28,14 @@ from o16n.domain.models import (
     ScoringCounts,
     ServiceCapacity,
     ServiceVersion,
+    Session,
     SigningKey,
     Snapshot,
     StoredCredentials,
     TokenFamily,
     User,
 )
-from o16n.ids import SnapshotId, TokenFamilyId, UserId
+from o16n.ids import SessionId, SnapshotId, TokenFamilyId, UserId
 
 
 class UserRepository(Protocol):
@@ -397,6 +398,27 @@ class InterpreterFactory(Protocol):
     async def start(self, label: str, environment: Environment | None = None) -> Interpreter:
         """A new, ready interpreter on `environment` (built), or on the server's Python;
         `label` names its working directory."""
+
+
+class SessionDirectory(Protocol):
+    """Which node holds each live session, for every node of a cluster (a session lives in
+    one node's memory; the others forward its requests there)."""
+
+    def record(self, session: Session) -> None:
+        """This node holds `session`."""
+
+    def remove(self, session_ids: list[SessionId]) -> None:
+        """These sessions of this node are closed."""
+
+    def node_of(self, session_id: str) -> str | None:
+        """The internal URL of the other node that holds the session; None when this node
+        does or no node does."""
+
+    def listed(self, owner_id: UserId | None) -> list[Session]:
+        """The live sessions of every node (of one owner, when given), oldest first."""
+
+    def forget_this_node(self) -> None:
+        """Drop what an earlier run of this node recorded (its sessions ended with it)."""
 
 
 class EnvironmentBuilder(Protocol):

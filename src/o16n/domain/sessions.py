@@ -10,7 +10,12 @@ from typing import TypeVar
 
 from o16n.domain.environments import NOTHING_DECLARED, Declaration, declared
 from o16n.domain.models import ExecutionResult, JsonValue, Principal, Session
-from o16n.domain.ports import EnvironmentBuilder, Interpreter, InterpreterFactory
+from o16n.domain.ports import (
+    EnvironmentBuilder,
+    Interpreter,
+    InterpreterFactory,
+    SessionDirectory,
+)
 from o16n.domain.snapshots import Snapshots
 from o16n.errors import CapacityExceeded, InvalidInput, NotFound, TooManySessions, WorkerError
 from o16n.ids import SessionId, new_guid, now
@@ -54,8 +59,10 @@ class Sessions:
         snapshots: Snapshots,
         limits: SessionLimits,
         environments: EnvironmentBuilder,
+        directory: SessionDirectory | None = None,
     ) -> None:
         self._factory = factory
+        self._directory = directory  # with many web nodes: where every session lives
         self._environments = environments
         self._snapshots = snapshots
         self._limits = limits
@@ -98,6 +105,8 @@ class Sessions:
             await interpreter.close(force=True)
             raise
         self._live[session_id] = _Live(session, interpreter)
+        if self._directory is not None:
+            await asyncio.to_thread(self._directory.record, session)
         return session
 
     def _check_capacity(self, user: Principal) -> None:
@@ -109,12 +118,27 @@ class Sessions:
         if mine >= self._limits.per_user:
             raise TooManySessions(f"you have {mine} open sessions, the maximum: close one first")
 
-    def visible_to(self, user: Principal, *, all_users: bool) -> list[Session]:
-        """The caller's sessions (everybody's with `all_users`), oldest first."""
+    async def visible_to(self, user: Principal, *, all_users: bool) -> list[Session]:
+        """The caller's sessions (everybody's with `all_users`) on every node, oldest first."""
+        if self._directory is not None:
+            owner = None if all_users else user.user_id
+            return await asyncio.to_thread(self._directory.listed, owner)
         sessions = [live.session for live in self._live.values()]
         if not all_users:
             sessions = [s for s in sessions if s.owner_id == user.user_id]
         return sorted(sessions, key=lambda session: session.created_at)
+
+    async def node_of(self, session_id: str) -> str | None:
+        """The internal URL of the other node that holds the session, if another does."""
+        if self._directory is None or SessionId(session_id) in self._live:
+            return None
+        return await asyncio.to_thread(self._directory.node_of, session_id)
+
+    async def _ended(self, sessions: list[_Live]) -> None:
+        """Forget sessions that ended here (in every node's view)."""
+        if self._directory is not None and sessions:
+            ids = [live.session.id for live in sessions]
+            await asyncio.to_thread(self._directory.remove, ids)
 
     def _get(self, user: Principal, session_id: str, *, any_owner: bool = False) -> _Live:
         live = self._live.get(SessionId(session_id))
@@ -180,6 +204,7 @@ class Sessions:
         """Close a session (Owners may close anybody's with `any_owner`)."""
         live = self._get(user, session_id, any_owner=any_owner)
         del self._live[live.session.id]
+        await self._ended([live])
         if force:
             await live.interpreter.close(force=True)
             return
@@ -244,6 +269,8 @@ class Sessions:
         ]
         for live in idle:
             self._live.pop(live.session.id, None)
+        await self._ended(idle)
+        for live in idle:
             await live.interpreter.close(force=True)
         return len(idle)
 
@@ -251,6 +278,7 @@ class Sessions:
         """Close every session (server shutdown)."""
         live_sessions = list(self._live.values())
         self._live.clear()
+        await self._ended(live_sessions)
         await asyncio.gather(*(live.interpreter.close(force=True) for live in live_sessions))
 
     def environment_ids(self) -> set[str]:

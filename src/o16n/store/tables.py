@@ -224,3 +224,16 @@ blobs = Table(
     Column("claims", Integer, nullable=False),
     Column("claimed_until", UtcDateTime(), nullable=False),
 )
+
+session_nodes = Table(
+    "session_nodes",
+    metadata,
+    Column("session_id", String(36), primary_key=True),
+    Column("node_url", String(512), nullable=False),
+    Column("name", String(256), nullable=False),
+    Column("owner_id", String(36), ForeignKey("users.id", ondelete="CASCADE"), nullable=False),
+    Column("owner_name", String(64), nullable=False),
+    Column("runtime_type", String(16), nullable=False),
+    Column("created_at", UtcDateTime(), nullable=False),
+    Index("ix_session_nodes_node_url", "node_url"),
+)

@@ -60,7 +60,7 @@ async def create_session(call: Call) -> Response:
 async def list_sessions(call: Call) -> Response:
     """The caller's sessions (an Owner sees everybody's)."""
     everybody = is_allowed(call.user, Action.MANAGE_ANY_SESSION)
-    sessions = call.services.sessions.visible_to(call.user, all_users=everybody)
+    sessions = await call.services.sessions.visible_to(call.user, all_users=everybody)
     return JSONResponse([_info(session) for session in sessions])
 
 

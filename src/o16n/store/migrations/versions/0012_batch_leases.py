@@ -1,7 +1,7 @@
 """A lease per batch execution, so that any web node can take over a dead node's executions.
 
 Revision ID: 0012_batch_leases
-Revises: 0011
+Revises: 0013_session_nodes
 """
 
 from __future__ import annotations
@@ -12,7 +12,7 @@ from alembic import op
 from o16n.store.tables import UtcDateTime
 
 revision = "0012_batch_leases"
-down_revision = "0011"
+down_revision = "0013_session_nodes"
 
 
 def upgrade() -> None:

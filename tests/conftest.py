@@ -9,6 +9,7 @@ from pathlib import Path
 import pytest
 
 from tests.harness import Server, traversable_tmp_dir
+from tests.postgres import Postgres
 from tests.services.publishing import service_name
 
 
@@ -22,6 +23,14 @@ def server() -> Iterator[Server]:
     yield running
     running.stop()
     shutil.rmtree(root, ignore_errors=True)
+
+
+@pytest.fixture(scope="module")
+def postgres() -> Iterator[Postgres]:
+    """A throwaway PostgreSQL cluster for the module; each test makes its own database."""
+    cluster = Postgres.start()
+    yield cluster
+    cluster.stop()
 
 
 @pytest.fixture

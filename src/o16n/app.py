@@ -22,6 +22,7 @@ from o16n.blobs.objects import FsspecBlobs
 from o16n.domain.accounts import Accounts, TokenPolicy
 from o16n.domain.authentication import Authenticator
 from o16n.domain.batch_journal import Journal
+from o16n.domain.batch_leases import LeaseTerms
 from o16n.domain.batch_runner import BatchRunner
 from o16n.domain.batches import Batches, BatchPolicy
 from o16n.domain.models import Role
@@ -279,11 +280,12 @@ def _batches(
     pools: ServicePools,
     metrics: Metrics,
 ) -> Batches:
-    journal = Journal(store, snapshots)
+    leases = LeaseTerms(settings.batch_lease_seconds)  # this process is one node
+    journal = Journal(store, snapshots, leases.node)
     share = settings.batch_pool_share
     runner = BatchRunner(services.consume, pools, share, journal, metrics.batch_record)
     policy = BatchPolicy(settings.batch_max_parallel, settings.batch_retention_seconds)
-    return Batches(store, services, blobs, snapshots, runner=runner, policy=policy)
+    return Batches(store, services, blobs, snapshots, runner=runner, policy=policy, leases=leases)
 
 
 async def _sweep_periodically(sweep: Callable[[], Awaitable[int]], every: float, what: str) -> None:
@@ -378,9 +380,7 @@ def create_app(settings: Settings) -> Starlette:
             pools.start()
             every = min(60.0, settings.session_idle_seconds / 2)
             culler = asyncio.create_task(_close_idle_sessions(sessions, every))
-            resumed = await batches.resume()
-            if resumed:
-                _log.info("resumed %d batch executions", resumed)
+            lease_keeper = asyncio.create_task(batches.keep_leases())
             sweeper = asyncio.create_task(
                 _sweep_periodically(
                     batches.sweep, settings.batch_sweep_seconds, "expired batch executions"
@@ -400,6 +400,7 @@ def create_app(settings: Settings) -> Starlette:
                 culler.cancel()
                 sweeper.cancel()
                 env_sweeper.cancel()
+                lease_keeper.cancel()
                 environments.close()
                 await batches.close()
                 await asyncio.gather(sessions.close_all(), pools.close())

@@ -152,6 +152,12 @@ class Settings(BaseSettings):
     batch_sweep_seconds: float = Field(
         default=600.0, gt=0, description="How often expired batch executions are deleted."
     )
+    batch_lease_seconds: float = Field(
+        default=10.0,
+        gt=0,
+        description="How long a node's claim on a batch execution lasts unless renewed (every "
+        "fifth of it); a dead node's executions are taken over within about 1.5 times this.",
+    )
 
     cluster_secret: SecretStr | None = Field(
         default=None,

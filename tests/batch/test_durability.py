@@ -18,7 +18,8 @@ def test_a_restarted_server_resumes_its_batch_without_rerunning_committed_record
     start_server: Callable[..., Server], open_tmp_path: Path, end: str
 ) -> None:
     counter = open_tmp_path / "runs"
-    server = start_server()
+    lease = {"O16N_BATCH_LEASE_SECONDS": "2"}  # a killed server's leases expire in 2 s
+    server = start_server(**lease)
     total = 40
     with server.client(server.token()) as client:
         publish_counting(client, "Durable", counter, seconds=0.1)
@@ -31,7 +32,7 @@ def test_a_restarted_server_resumes_its_batch_without_rerunning_committed_record
         time.sleep(0.5)  # orphaned workers finish what they had and exit
     else:
         server.stop()  # SIGTERM: running records are stopped and resume later
-    restarted = start_server(server.data_dir)
+    restarted = start_server(server.data_dir, **lease)
     with restarted.client(restarted.token()) as client:
         after = wait(client, "Durable", execution)
     assert after["state"] == "Complete"

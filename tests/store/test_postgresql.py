@@ -6,13 +6,12 @@ import functools
 import secrets
 import threading
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from concurrent.futures import Future, ThreadPoolExecutor
 from datetime import timedelta
 from pathlib import Path
 
 import httpx
-import pytest
 from sqlalchemy import Engine, text
 
 from o16n.domain.models import SigningKey
@@ -30,14 +29,6 @@ IRIS_INIT = (
     "model = svm.SVC().fit(iris.data, iris.target)"
 )
 IRIS_CODE = "import numpy as np\nresult = int(model.predict(np.array([flower]))[0])"
-
-
-@pytest.fixture(scope="module")
-def postgres() -> Iterator[Postgres]:
-    """One cluster for the module; each test makes its own database."""
-    cluster = Postgres.start()
-    yield cluster
-    cluster.stop()
 
 
 def test_migrated_schema_matches_the_table_definitions(postgres: Postgres) -> None:

@@ -17,7 +17,8 @@ from tests.services.publishing import snapshot_of
 
 def _as_at_revision_0008(database: Path) -> None:
     """Put the schema back at revision 0008, as an older o16n left it (its key in
-    keys/signing.key, no signing_keys, blobs or session_nodes table, no environments)."""
+    keys/signing.key, no signing_keys, blobs or session_nodes table, no environments, no
+    batch leases)."""
     engine = create_engine(f"sqlite:///{database}")
     with engine.begin() as connection:
         connection.execute(text("DROP TABLE signing_keys"))
@@ -26,6 +27,8 @@ def _as_at_revision_0008(database: Path) -> None:
         for table in ("services", "snapshots"):
             for column in ("environment", "environment_id"):
                 connection.execute(text(f"ALTER TABLE {table} DROP COLUMN {column}"))
+        for column in ("lease_holder", "lease_expires", "lease_generation"):
+            connection.execute(text(f"ALTER TABLE batch_executions DROP COLUMN {column}"))
         connection.execute(text("UPDATE alembic_version SET version_num = '0008'"))
     engine.dispose()
 

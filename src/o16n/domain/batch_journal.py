@@ -3,6 +3,11 @@
 Runners add entries without waiting; one writer at a time commits everything added since its
 last pass in one transaction (output files are stored as blobs first), so the database sees
 each change of every record while a busy batch costs one commit per group, not per record.
+
+Every entry names the lease it was made under: the transaction first checks (and locks) each
+lease of its group, and drops the entries of leases this node no longer holds (the execution
+was cancelled, or another node took it over after this one stalled past the lease's expiry),
+so a node that lost an execution commits nothing more to it.
 """
 
 from __future__ import annotations
@@ -13,7 +18,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from o16n.domain.blob_references import Claim
-from o16n.domain.models import BatchState, ConsumeResult, RecordResult
+from o16n.domain.models import BatchState, ConsumeResult, Lease, RecordResult
 from o16n.domain.ports import MetadataStore
 from o16n.domain.snapshots import Snapshots
 
@@ -25,7 +30,7 @@ _log = logging.getLogger("o16n.batch")
 class Started:
     """A pending record was handed to the service."""
 
-    execution_id: str
+    lease: Lease
     position: int
 
 
@@ -33,7 +38,7 @@ class Started:
 class Finished:
     """A record has its result (output files still as bytes)."""
 
-    execution_id: str
+    lease: Lease
     position: int
     outcome: ConsumeResult
 
@@ -42,7 +47,7 @@ class Finished:
 class Settled:
     """An execution changed state."""
 
-    execution_id: str
+    lease: Lease
     state: BatchState
     finished_at: datetime | None
 
@@ -51,10 +56,12 @@ Entry = Started | Finished | Settled
 
 
 class Journal:
-    """Commits entries in order, a group per transaction; `release` frees orphaned blobs."""
+    """Commits the entries of `holder`'s leases in order, a group per transaction; the blobs
+    of results that no record took are released."""
 
-    def __init__(self, store: MetadataStore, snapshots: Snapshots) -> None:
+    def __init__(self, store: MetadataStore, snapshots: Snapshots, holder: str) -> None:
         self._store = store
+        self._holder = holder
         self._snapshots = snapshots
         self._entries: list[Entry] = []
         self._writer: asyncio.Task[None] | None = None
@@ -88,23 +95,29 @@ class Journal:
             self._snapshots.release(tuple(orphans))
 
     def _commit(self, group: list[Entry], claim: Claim) -> list[str]:
-        """Store the group's blobs and commit it; the blobs no record took."""
+        """Store the group's blobs and commit the entries of the leases still held; the blobs
+        no record took."""
         results = {id(e): _stored(e.outcome, claim) for e in group if isinstance(e, Finished)}
-        started: dict[str, list[int]] = {}
-        for entry in group:
-            if isinstance(entry, Started):
-                started.setdefault(entry.execution_id, []).append(entry.position)
         orphans: list[str] = []
         with self._store.unit_of_work() as uow:
+            leases = sorted({e.lease for e in group}, key=lambda lease: lease.execution_id)
+            held = {lease for lease in leases if uow.batches.hold(lease, self._holder)}
+            started: dict[str, list[int]] = {}
+            for entry in group:
+                if isinstance(entry, Started) and entry.lease in held:
+                    started.setdefault(entry.lease.execution_id, []).append(entry.position)
             for execution_id, positions in started.items():  # a start precedes its finish
                 uow.batches.mark_running(execution_id, positions)
             for entry in group:
                 if isinstance(entry, Finished):
                     result = results[id(entry)]
-                    if not uow.batches.finish(entry.execution_id, entry.position, result):
+                    taken = entry.lease in held and uow.batches.finish(
+                        entry.lease.execution_id, entry.position, result
+                    )
+                    if not taken:
                         orphans.extend(b for b in result.files.values() if b is not None)
-                elif isinstance(entry, Settled):
-                    uow.batches.set_state(entry.execution_id, entry.state, entry.finished_at)
+                elif isinstance(entry, Settled) and entry.lease in held:
+                    uow.batches.set_state(entry.lease.execution_id, entry.state, entry.finished_at)
         return orphans
 
 

@@ -12,7 +12,7 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 
 from o16n.domain.batch_journal import Finished, Journal, Settled, Started
-from o16n.domain.models import BatchExecution, BatchState, ConsumeResult, JsonValue
+from o16n.domain.models import BatchExecution, BatchState, ConsumeResult, JsonValue, Lease
 from o16n.domain.ports import CapacityGauge
 from o16n.errors import CapacityExceeded, EnvironmentBuilding, O16nError
 from o16n.ids import now
@@ -27,9 +27,10 @@ _log = logging.getLogger("o16n.batch")
 
 @dataclass(frozen=True)
 class Work:
-    """An execution to run: its pending records, and the version's declared outputs."""
+    """An execution to run under a lease: its pending records, the version's declared outputs."""
 
     execution: BatchExecution
+    lease: Lease
     outputs: tuple[str, ...]
     output_files: tuple[str, ...]
     pending: tuple[tuple[int, JsonValue], ...]
@@ -103,7 +104,7 @@ class BatchRunner:
         self._share = share
         self._journal = journal
         self._gate = Gate(self._limit)
-        self._tasks: dict[str, asyncio.Task[None]] = {}
+        self._tasks: dict[str, tuple[Lease, asyncio.Task[None]]] = {}
 
     def _limit(self, key: Key) -> int:
         capacity = self._gauge.capacity(*key)
@@ -113,15 +114,25 @@ class BatchRunner:
         """Start running an execution's pending records in the background."""
         task = asyncio.get_running_loop().create_task(self._drive(work))
         execution_id = work.execution.id
-        self._tasks[execution_id] = task
-        task.add_done_callback(lambda _: self._tasks.pop(execution_id, None))
+        self._tasks[execution_id] = (work.lease, task)
+
+        def forget(_: object) -> None:
+            running = self._tasks.get(execution_id)
+            if running is not None and running[1] is task:  # not a later run of it
+                del self._tasks[execution_id]
+
+        task.add_done_callback(forget)
+
+    def running(self) -> list[Lease]:
+        """The leases of the executions running here."""
+        return [lease for lease, _ in self._tasks.values()]
 
     async def stop(self, execution_id: str) -> None:
         """Cancel an execution: records not started never run; returns once it stopped."""
-        task = self._tasks.pop(execution_id, None)
-        if task is not None:
-            task.cancel()
-            await asyncio.gather(task, return_exceptions=True)
+        running = self._tasks.pop(execution_id, None)
+        if running is not None:
+            running[1].cancel()
+            await asyncio.gather(running[1], return_exceptions=True)
 
     async def close(self) -> None:
         """Stop every execution (their done records are kept) and commit what is journaled."""
@@ -130,31 +141,30 @@ class BatchRunner:
         await self._journal.flushed()
 
     async def _drive(self, work: Work) -> None:
-        execution = work.execution
+        execution, lease = work.execution, work.lease
         key = (execution.service_name, execution.service_version)
         queue = deque(work.pending)
         if execution.state is BatchState.PENDING and queue:
-            self._journal.add(Settled(execution.id, BatchState.IN_PROGRESS, None))
+            self._journal.add(Settled(lease, BatchState.IN_PROGRESS, None))
         lanes = min(execution.parallel_count, len(queue))
         try:
             await asyncio.gather(*(self._lane(work, key, queue) for _ in range(lanes)))
         except Exception:
             _log.exception("batch execution %s failed", execution.id)
-            self._journal.add(Settled(execution.id, BatchState.FAILED, now()))
+            self._journal.add(Settled(lease, BatchState.FAILED, now()))
             raise
-        self._journal.add(Settled(execution.id, BatchState.COMPLETE, now()))
+        self._journal.add(Settled(lease, BatchState.COMPLETE, now()))
 
     async def _lane(self, work: Work, key: Key, queue: deque[tuple[int, JsonValue]]) -> None:
-        execution_id = work.execution.id
         while queue:
             await self._gate.acquire(key)
             try:
                 if not queue:
                     return
                 position, inputs = queue.popleft()
-                self._journal.add(Started(execution_id, position))
+                self._journal.add(Started(work.lease, position))
                 outcome = await self._call(work, key, inputs)
-                self._journal.add(Finished(execution_id, position, outcome))
+                self._journal.add(Finished(work.lease, position, outcome))
                 self._on_record(*key, outcome.success)
             finally:
                 self._gate.release(key)

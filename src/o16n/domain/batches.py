@@ -1,9 +1,12 @@
 """Asynchronous batch consumption (reference §14): start, follow, read and cancel executions.
 
-An execution is stored with all its records before it starts; each record's change is
-committed (see `journal`), so a restarted server resumes unfinished executions where they
-were: records left running go back to pending, done records never run again. A record whose
-inputs do not fit the service is stored at once as a failed record; the others run.
+An execution is stored with all its records before it starts, leased to the node that
+accepted it (see `batch_leases`); each record's change is committed under that lease (see
+`batch_journal`). When the node dies or stalls past the lease, another node (or the same one
+restarted) takes the execution over where it was: its done records, whose results were
+committed, never run again; records that were running there and had no committed result go
+back to pending and run again (a record may thus run twice, never committed twice). A record
+whose inputs do not fit the service is stored at once as a failed record; the others run.
 """
 
 from __future__ import annotations
@@ -13,6 +16,7 @@ from dataclasses import dataclass
 from datetime import timedelta
 
 from o16n.domain import parameters
+from o16n.domain.batch_leases import LeaseTerms, keep_leases
 from o16n.domain.batch_runner import BatchRunner, Work
 from o16n.domain.models import (
     BatchExecution,
@@ -20,6 +24,7 @@ from o16n.domain.models import (
     BatchState,
     ConsumeResult,
     JsonValue,
+    Lease,
     Principal,
     RecordResult,
     RecordState,
@@ -90,9 +95,12 @@ def _checked(
     return BatchRecord(execution_id, position, record, RecordState.PENDING, None)
 
 
-def _work(execution: BatchExecution, service: ServiceVersion, records: list[BatchRecord]) -> Work:
+def _work(
+    execution: BatchExecution, lease: Lease, service: ServiceVersion, records: list[BatchRecord]
+) -> Work:
     return Work(
         execution=execution,
+        lease=lease,
         outputs=tuple(p.name for p in service.outputs),
         output_files=service.output_file_names,
         pending=tuple((r.position, r.inputs) for r in records if r.state is not RecordState.DONE),
@@ -122,6 +130,7 @@ class Batches:
         *,
         runner: BatchRunner,
         policy: BatchPolicy,
+        leases: LeaseTerms,
     ) -> None:
         self._store = store
         self._services = services
@@ -129,6 +138,7 @@ class Batches:
         self._snapshots = snapshots
         self._runner = runner
         self._policy = policy
+        self._leases = leases
 
     def _parallel(self, parallel_count: int | None) -> int:
         if parallel_count is None:
@@ -140,13 +150,14 @@ class Batches:
     async def start(
         self, user: Principal, name: str, version: str, body: object, parallel_count: int | None
     ) -> BatchExecution:
-        """Store an execution of one consume per record and start it; 404 for no service."""
+        """Store an execution of one consume per record, lease it and start it here; 404 for
+        no service."""
         count = self._parallel(parallel_count)
         records = _records(body)
-        work = await asyncio.to_thread(self._create, user, name, version, records, count)
-        if work.pending:  # else every record was refused and the execution is complete
+        execution, work = await asyncio.to_thread(self._create, user, name, version, records, count)
+        if work is not None:  # else every record was refused and the execution is complete
             self._runner.launch(work)
-        return work.execution
+        return execution
 
     def _create(
         self,
@@ -155,7 +166,7 @@ class Batches:
         version: str,
         records: list[dict[str, JsonValue]],
         count: int,
-    ) -> Work:
+    ) -> tuple[BatchExecution, Work | None]:
         service = self._services.get(name, version)
         execution_id = new_guid()
         checked = [
@@ -178,7 +189,12 @@ class Batches:
         )
         with self._store.unit_of_work() as uow:
             uow.batches.add(execution, checked)
-        return _work(execution, service, checked)
+            if finished:
+                return execution, None
+            (lease,) = uow.batches.claim(
+                self._leases.node, moment, self._leases.until(moment), execution.id
+            )
+        return execution, _work(execution, lease, service, checked)
 
     def ids(self, user: Principal, see_all: bool, name: str, version: str) -> list[str]:
         """The version's execution ids: the caller's, or everybody's with `see_all`."""
@@ -255,31 +271,62 @@ class Batches:
             await asyncio.to_thread(self._delete, execution_id)
 
     async def close(self) -> None:
-        """Stop running executions (they resume at the next start), keeping what is done."""
+        """Stop running executions, keeping what is done, and give up their leases (another
+        node, or this one restarted, takes them over at once)."""
         await self._runner.close()
+        await asyncio.to_thread(self._release)
+
+    def _release(self) -> None:
+        with self._store.unit_of_work() as uow:
+            uow.batches.release(self._leases.node)
 
     def _all_ids(self, name: str, version: str) -> list[str]:
         with self._store.unit_of_work() as uow:
             return uow.batches.ids(name, version, None)
 
-    async def resume(self) -> int:
-        """Start again every unfinished execution (after a restart); how many."""
-        works = await asyncio.to_thread(self._resumable)
+    async def keep_leases(self) -> None:
+        """Forever: renew this node's leases and take over expired ones (see batch_leases)."""
+        await keep_leases(self._leases, self.renew, self.take_over)
+
+    async def renew(self) -> int:
+        """Renew the leases of the executions running here and stop those whose lease is
+        lost (cancelled or deleted from any node, or taken over by another node while this one
+        stalled); how many stopped."""
+        running = self._runner.running()
+        if not running:
+            return 0
+        held = await asyncio.to_thread(self._renew, [lease.execution_id for lease in running])
+        lost = [lease for lease in running if lease not in held]
+        for lease in lost:
+            await self._runner.stop(lease.execution_id)
+        return len(lost)
+
+    def _renew(self, execution_ids: list[str]) -> set[Lease]:
+        with self._store.unit_of_work() as uow:
+            return uow.batches.renew(self._leases.node, execution_ids, self._leases.until(now()))
+
+    async def take_over(self) -> int:
+        """Claim and start the unfinished executions whose lease expired or was given up (at
+        the start of a node, and whenever another node died); how many."""
+        works = await asyncio.to_thread(self._claim)
         for work in works:
+            await self._runner.stop(work.execution.id)  # this node's own run that stalled
             self._runner.launch(work)
         return len(works)
 
-    def _resumable(self) -> list[Work]:
+    def _claim(self) -> list[Work]:
         works: list[Work] = []
+        moment = now()
         with self._store.unit_of_work() as uow:
-            uow.batches.reset_running()
-            for execution in uow.batches.unfinished():
+            for lease in uow.batches.claim(self._leases.node, moment, self._leases.until(moment)):
+                execution = uow.batches.get(lease.execution_id)
+                assert execution is not None  # locked by the claim
                 name, version = execution.service_name, execution.service_version
                 service = uow.services.get(name, version)
                 if service is None:
                     uow.batches.set_state(execution.id, BatchState.FAILED, now())
                     continue
-                works.append(_work(execution, service, uow.batches.records(execution.id)))
+                works.append(_work(execution, lease, service, uow.batches.records(execution.id)))
         return works
 
     def _expired(self) -> list[str]:

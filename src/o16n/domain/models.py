@@ -341,6 +341,15 @@ class BatchExecution:
 
 
 @dataclass(frozen=True)
+class Lease:
+    """One claim of an execution by a node: a later claim (any node's) has a higher generation,
+    so what the holder of an older one commits is refused."""
+
+    execution_id: str
+    generation: int
+
+
+@dataclass(frozen=True)
 class RecordResult:
     """The committed result of one record; `files` maps each declared output file to the
     blob holding what the call produced, or None when it produced nothing."""

@@ -19,6 +19,7 @@ from o16n.domain.models import (
     EnvironmentUsage,
     ExecutionResult,
     JsonValue,
+    Lease,
     PoolSize,
     PoolState,
     RecordResult,
@@ -281,9 +282,6 @@ class BatchRepository(Protocol):
     def ids(self, name: str, version: str, owner_id: UserId | None) -> list[str]:
         """Ids of the version's executions (of one owner, or everybody's), oldest first."""
 
-    def unfinished(self) -> list[BatchExecution]:
-        """Every execution that is Pending or InProgress, oldest first."""
-
     def finished_before(self, moment: datetime) -> list[str]:
         """Ids of the executions that finished before `moment`."""
 
@@ -302,8 +300,21 @@ class BatchRepository(Protocol):
     def finish(self, execution_id: str, position: int, result: RecordResult) -> bool:
         """Commit a record's result and its files; False when the record is gone."""
 
-    def reset_running(self) -> int:
-        """Running records of unfinished executions go back to pending; how many."""
+    def claim(
+        self, holder: str, moment: datetime, until: datetime, execution_id: str | None = None
+    ) -> list[Lease]:
+        """Lease to `holder` until `until` the unfinished executions (or the one) whose lease
+        is absent or expired at `moment`, skipping those another transaction holds; their
+        running records go back to pending (whoever ran them is gone)."""
+
+    def hold(self, lease: Lease, holder: str) -> bool:
+        """Whether `holder` still holds `lease`; the execution is locked until the commit."""
+
+    def renew(self, holder: str, execution_ids: list[str], until: datetime) -> set[Lease]:
+        """Extend `holder`'s leases of those executions to `until`; the leases it still holds."""
+
+    def release(self, holder: str) -> None:
+        """Give up every lease of `holder` (another node may claim them at once)."""
 
     def remove(self, execution_id: str) -> list[str]:
         """Delete an execution, its records and files; the blob ids its files referred to."""

@@ -4,13 +4,14 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import Connection, Row, and_, delete, func, insert, select, update
+from sqlalchemy import Connection, Row, delete, func, insert, or_, select, update
 
 from o16n.domain.models import (
     BatchExecution,
     BatchRecord,
     BatchState,
     JsonValue,
+    Lease,
     RecordResult,
     RecordState,
 )
@@ -123,13 +124,6 @@ class SqlBatches:
         statement = statement.order_by(batch_executions.c.created_at, batch_executions.c.id)
         return [str(value) for value in self._connection.execute(statement).scalars()]
 
-    def unfinished(self) -> list[BatchExecution]:
-        """Every execution that is Pending or InProgress, oldest first."""
-        statement = _WITH_COUNT.where(batch_executions.c.state.in_(_UNFINISHED)).order_by(
-            batch_executions.c.created_at
-        )
-        return [_execution(row) for row in self._connection.execute(statement)]
-
     def finished_before(self, moment: datetime) -> list[str]:
         """Ids of the executions that finished before `moment`."""
         statement = select(batch_executions.c.id).where(batch_executions.c.finished_at < moment)
@@ -219,23 +213,102 @@ class SqlBatches:
             self._connection.execute(insert(batch_record_files), rows)
         return True
 
-    def reset_running(self) -> int:
-        """Running records of unfinished executions go back to pending; how many."""
-        unfinished = select(batch_executions.c.id).where(batch_executions.c.state.in_(_UNFINISHED))
-        changed = self._connection.execute(
+    def claim(
+        self, holder: str, moment: datetime, until: datetime, execution_id: str | None = None
+    ) -> list[Lease]:
+        """Lease to `holder` until `until` the unfinished executions (or the one) whose lease
+        is absent or expired at `moment`, skipping those another transaction holds; their
+        running records go back to pending (whoever ran them is gone).
+
+        The rows are locked by `FOR UPDATE SKIP LOCKED` on PostgreSQL; SQLite's transactions
+        take the write lock when they begin (engine.py), so nobody else claims in between.
+        """
+        claimable = select(batch_executions.c.id).where(
+            batch_executions.c.state.in_(_UNFINISHED),
+            or_(
+                batch_executions.c.lease_expires.is_(None),
+                batch_executions.c.lease_expires < moment,
+            ),
+        )
+        if execution_id is not None:
+            claimable = claimable.where(batch_executions.c.id == execution_id)
+        statement = claimable.order_by(batch_executions.c.created_at).with_for_update(
+            skip_locked=True
+        )
+        ids = [str(value) for value in self._connection.execute(statement).scalars()]
+        if not ids:
+            return []
+        self._connection.execute(
+            update(batch_executions)
+            .where(batch_executions.c.id.in_(ids))
+            .values(
+                lease_holder=holder,
+                lease_expires=until,
+                lease_generation=batch_executions.c.lease_generation + 1,
+            )
+        )
+        self._connection.execute(
             update(batch_records)
             .where(
-                and_(
-                    batch_records.c.state == RecordState.RUNNING.value,
-                    batch_records.c.execution_id.in_(unfinished),
-                )
+                batch_records.c.execution_id.in_(ids),
+                batch_records.c.state == RecordState.RUNNING.value,
             )
             .values(state=RecordState.PENDING.value)
         )
-        return int(changed.rowcount)
+        return self._leases(holder, ids)
+
+    def _leases(self, holder: str, execution_ids: list[str]) -> list[Lease]:
+        statement = select(batch_executions.c.id, batch_executions.c.lease_generation).where(
+            batch_executions.c.id.in_(execution_ids), batch_executions.c.lease_holder == holder
+        )
+        return [Lease(row.id, row.lease_generation) for row in self._connection.execute(statement)]
+
+    def hold(self, lease: Lease, holder: str) -> bool:
+        """Whether `holder` still holds `lease`; the execution is locked until the commit
+        (take several in the order of their ids, as `renew` does, lest two deadlock)."""
+        changed = self._connection.execute(
+            update(batch_executions)
+            .where(
+                batch_executions.c.id == lease.execution_id,
+                batch_executions.c.lease_holder == holder,
+                batch_executions.c.lease_generation == lease.generation,
+            )
+            .values(lease_holder=holder)
+        )
+        return bool(changed.rowcount == 1)
+
+    def renew(self, holder: str, execution_ids: list[str], until: datetime) -> set[Lease]:
+        """Extend `holder`'s leases of those executions to `until`; the leases it still holds."""
+        mine = select(batch_executions.c.id).where(
+            batch_executions.c.id.in_(execution_ids), batch_executions.c.lease_holder == holder
+        )
+        locked = mine.order_by(batch_executions.c.id).with_for_update()  # in the journal's order
+        ids = [str(value) for value in self._connection.execute(locked).scalars()]
+        if not ids:
+            return set()
+        self._connection.execute(
+            update(batch_executions)
+            .where(batch_executions.c.id.in_(ids))
+            .values(lease_expires=until)
+        )
+        return set(self._leases(holder, ids))
+
+    def release(self, holder: str) -> None:
+        """Give up every lease of `holder` (another node may claim them at once)."""
+        self._connection.execute(
+            update(batch_executions)
+            .where(batch_executions.c.lease_holder == holder)
+            .values(lease_holder=None, lease_expires=None)
+        )
 
     def remove(self, execution_id: str) -> list[str]:
-        """Delete an execution, its records and files; the blob ids its files referred to."""
+        """Delete an execution, its records and files; the blob ids its files referred to.
+
+        The execution's row is locked first, so a node committing results to it (which locks
+        it too, see `hold`) has either finished, and its files are counted, or waits and then
+        finds it gone."""
+        lock = select(batch_executions.c.id).where(batch_executions.c.id == execution_id)
+        self._connection.execute(lock.with_for_update())
         blobs = self._connection.execute(
             select(batch_record_files.c.blob_id)
             .where(batch_record_files.c.execution_id == execution_id)

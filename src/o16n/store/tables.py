@@ -168,6 +168,9 @@ batch_executions = Table(
     Column("total_count", Integer, nullable=False),
     Column("created_at", UtcDateTime(), nullable=False),
     Column("finished_at", UtcDateTime(), nullable=True),
+    Column("lease_holder", String(36), nullable=True),
+    Column("lease_expires", UtcDateTime(), nullable=True),
+    Column("lease_generation", Integer, nullable=False, server_default="0"),
     Index("ix_batch_executions_service_name", "service_name", "service_version"),
     Index("ix_batch_executions_state", "state"),
 )

@@ -179,6 +179,11 @@ def _service_pools(
         blank=settings.pool_blank_workers,
         preload=tuple(name.strip() for name in settings.pool_preload.split(",") if name.strip()),
     )
+    if settings.runtime == "ray":  # workers on the cluster: no environments of this node
+        from o16n.runtime.ray_workers import RayWorker, connect  # ray is imported only then
+
+        connect(settings.ray_address)
+        return ServicePools(config, snapshots.content_of, metrics, factory=RayWorker)
     return ServicePools(
         config, snapshots.content_of, metrics, interpreter_of=environments.interpreter
     )

@@ -90,6 +90,12 @@ class WorkerProcess:
         """Calls sent and not yet answered (the first one is running)."""
         return 0 if self._pipeline is None else self._pipeline.in_flight
 
+    async def exited(self) -> int | None:
+        """Return once the worker has exited (its return code; None if it never started)."""
+        if self._exit_task is not None:
+            await asyncio.shield(self._exit_task)
+        return self.returncode
+
     async def __aenter__(self) -> WorkerProcess:
         """Start the worker."""
         await self.start()

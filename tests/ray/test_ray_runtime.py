@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import shutil
+import time
+from concurrent.futures import ThreadPoolExecutor
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -69,3 +71,76 @@ def test_a_ray_head_that_cannot_be_reached_is_a_clear_error(tmp_path: Path) -> N
         server.start()
     assert "cannot reach the Ray cluster at '127.0.0.1:1'" in str(raised.value)
     shutil.rmtree(root, ignore_errors=True)
+
+
+NODE = (
+    "import os\n"
+    "actor = os.getppid()\n"
+    "node = int(open(f'/proc/{actor}/stat').read().rsplit(')', 1)[1].split()[1])\n"
+    "result = x"
+)
+
+
+def _pooled(client: httpx.Client, name: str, size: int) -> None:
+    """Publish NAME/v1 answering its worker's node (the actor's parent, a raylet) with a
+    dedicated pool of `size` workers, ready."""
+    body = {
+        "code": NODE,
+        "inputParameterDefinitions": [{"name": "x", "type": "integer"}],
+        "outputParameterDefinitions": [
+            {"name": "result", "type": "integer"},
+            {"name": "node", "type": "integer"},
+        ],
+    }
+    assert client.post(f"/services/{name}/v1", json=body).status_code == 201
+    pool = {"InitialPoolSize": size, "MaxPoolSize": size}
+    assert client.post(f"/services/{name}/v1/pool", json=pool).status_code in {200, 201}
+    deadline = time.monotonic() + 120
+    while client.get(f"/services/{name}/v1/pool").json()[0]["status"] != "Success":
+        assert time.monotonic() < deadline, "the pool did not warm"
+        time.sleep(0.2)
+
+
+def _nodes_answering(client: httpx.Client, name: str, calls: int) -> list[int]:
+    with ThreadPoolExecutor(8) as pool:
+        replies = list(
+            pool.map(lambda i: client.post(f"/api/{name}/v1", json={"x": i}), range(calls))
+        )
+    return [
+        reply.json()["outputParameters"]["node"] for reply in replies if reply.status_code == 200
+    ]
+
+
+def test_a_pool_spreads_over_the_nodes_and_survives_one_dying(
+    ray_server: Server, ray_cluster: RayCluster
+) -> None:
+    """Last in the module: it kills the second Ray node."""
+    name = service_name("spread")
+    with ray_server.client(ray_server.token()) as client:
+        _pooled(client, name, 2)
+        assert len(set(_nodes_answering(client, name, 40))) == 2
+        failures: list[int] = []
+
+        def load() -> None:
+            deadline = time.monotonic() + 4
+            while time.monotonic() < deadline:
+                status = client.post(f"/api/{name}/v1", json={"x": 1}).status_code
+                if status != 200:
+                    failures.append(status)
+
+        with ThreadPoolExecutor(4) as pool:
+            running = [pool.submit(load) for _ in range(4)]
+            time.sleep(1)
+            ray_cluster.kill_second_node()
+            for future in running:
+                future.result()
+        assert set(failures) <= {502}, failures  # only the calls that were running there
+        killed_at = time.monotonic()
+        deadline = killed_at + 5
+        while True:
+            reply = client.post(f"/api/{name}/v1", json={"x": 5})
+            if reply.status_code == 200:
+                break
+            assert time.monotonic() < deadline, reply.text
+            time.sleep(0.1)
+        assert reply.json()["outputParameters"]["result"] == 5

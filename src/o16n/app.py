@@ -38,7 +38,7 @@ from o16n.ids import new_secret
 from o16n.metrics import Metrics
 from o16n.runtime.configuration import PoolConfig, default_live_workers
 from o16n.runtime.cpus import usable_cpus
-from o16n.runtime.interpreters import LocalInterpreters, WorkerConfig
+from o16n.runtime.interpreters import SessionInterpreters, WorkerConfig
 from o16n.runtime.limits import WorkerLimits
 from o16n.runtime.sandbox import Identities, open_root
 from o16n.runtime.service_pools import ServicePools
@@ -229,7 +229,13 @@ def _sessions(
         total=settings.max_sessions,
         idle_seconds=settings.session_idle_seconds,
     )
-    interpreters = LocalInterpreters(_worker_config(settings, identities), environments.interpreter)
+    config = _worker_config(settings, identities)
+    if settings.runtime == "ray":
+        from o16n.runtime.ray_workers import RaySessionWorker  # ray is imported only then
+
+        interpreters = SessionInterpreters(config, None, make_worker=RaySessionWorker)
+    else:
+        interpreters = SessionInterpreters(config, environments.interpreter)
     return Sessions(interpreters, snapshots, limits, environments, directory)
 
 

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import shutil
 import time
-from concurrent.futures import ThreadPoolExecutor
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import httpx
@@ -13,7 +13,7 @@ import pytest
 
 from tests.harness import Server, traversable_tmp_dir
 from tests.ray_cluster import RayCluster
-from tests.services.publishing import service_name
+from tests.services.publishing import execute, service_name, take_snapshot
 
 WHERE = (
     "import os\n"
@@ -61,6 +61,32 @@ def test_a_service_runs_in_a_worker_under_a_ray_actor(ray_server: Server) -> Non
         outputs = response.json()["outputParameters"]
     assert outputs["result"] == 42
     assert outputs["parent"].startswith("ray::WorkerHost"), outputs
+
+
+def test_a_session_runs_on_ray_and_its_snapshot_serves_a_service(ray_server: Server) -> None:
+    with ray_server.client(ray_server.token()) as client:
+        session = client.post("/sessions", json={}).json()["sessionId"]
+        try:
+            code = WHERE.replace("result = x * 2", "base = 40")
+            executed = execute(client, session, code)
+            assert executed["success"] is True
+            shown = client.post(
+                f"/sessions/{session}/execute", json={"code": "", "outputParameters": ["parent"]}
+            ).json()
+            assert shown["outputParameters"][0]["value"].startswith("ray::WorkerHost"), shown
+            snapshot = take_snapshot(client, session)
+        finally:
+            client.delete(f"/sessions/{session}")
+        name = service_name("from_ray_session")
+        body = {
+            "code": "result = base + x",
+            "snapshotId": snapshot,
+            "inputParameterDefinitions": [{"name": "x", "type": "integer"}],
+            "outputParameterDefinitions": [{"name": "result", "type": "integer"}],
+        }
+        assert client.post(f"/services/{name}/v1", json=body).status_code == 201
+        answer = client.post(f"/api/{name}/v1", json={"x": 2}).json()
+    assert answer["outputParameters"] == {"result": 42}, answer
 
 
 def test_a_ray_head_that_cannot_be_reached_is_a_clear_error(tmp_path: Path) -> None:

@@ -1,5 +1,6 @@
 """The runtime backend on a Ray cluster: each worker is a `ray_host.WorkerHost` actor that
-runs the same worker on the node Ray placed it on (spread across the cluster).
+runs the same worker on a node of the cluster (the alive node that holds the fewest of this web
+node's actors: `ray_placement`).
 
 `RayWorker` is the `backend.Worker` contract over such an actor. Calls are pipelined (the
 actor takes many at once and its worker runs them in order); the actor's worker enforces the
@@ -20,19 +21,23 @@ from pathlib import Path
 from typing import Any, TypeVar
 
 import msgpack
-import ray
 from ray.exceptions import RayError
+from ray.util.scheduling_strategies import NodeAffinitySchedulingStrategy
 
+import ray
 from o16n.errors import O16nError, WorkerError, WorkerProtocolError, all_error_types
+from o16n.runtime.interpreters import SessionRequests
 from o16n.runtime.limits import WorkerLimits
 from o16n.runtime.pipeline import crashed
 from o16n.runtime.protocol import DEFAULT_MAX_FRAME, ProtocolViolation
 from o16n.runtime.ray_host import Relayed, WorkerHost
+from o16n.runtime.ray_placement import Placement
 from o16n.runtime.sandbox import Identities
 
 _T = TypeVar("_T")
 _ERRORS = all_error_types()
 _PROBE_SECONDS = 5.0
+PLACEMENT = Placement()  # this web node's actors, per Ray node
 ACTOR_CPUS = 0.01  # placement follows Ray's spread, not CPU accounting: limits are the worker's
 
 
@@ -72,8 +77,11 @@ class RayWorker:
         start_timeout: float,
         identities: Identities | None,
         executable: str,
+        placement: Placement = PLACEMENT,
     ) -> None:
         self.working_dir = working_dir
+        self._placement = placement
+        self._node: str | None = None
         self._limits = limits
         self._start_timeout = start_timeout
         self._actor: Any = None
@@ -95,7 +103,12 @@ class RayWorker:
 
     async def start(self) -> None:
         """Create the actor (Ray places it) and start its worker within the start timeout."""
-        host = ray.remote(WorkerHost).options(num_cpus=ACTOR_CPUS, scheduling_strategy="SPREAD")
+        try:
+            self._node = await asyncio.to_thread(self._placement.choose)
+        except (RayError, RuntimeError) as error:
+            raise WorkerError(f"no Ray node can take a worker: {error}") from error
+        where = NodeAffinitySchedulingStrategy(self._node, soft=True)
+        host = ray.remote(WorkerHost).options(num_cpus=ACTOR_CPUS, scheduling_strategy=where)
         self._actor = host.remote(
             str(self.working_dir), self._limits, self._start_timeout, DEFAULT_MAX_FRAME
         )
@@ -190,9 +203,16 @@ class RayWorker:
 
     def _forget(self) -> None:
         self._alive = False
+        if self._node is not None:
+            self._placement.released(self._node)
+            self._node = None
         if self._watcher is not None:
             self._watcher.cancel()
         if self._actor is not None:
             with contextlib.suppress(RayError, ValueError):
                 ray.kill(self._actor)
         self._actor = None
+
+
+class RaySessionWorker(SessionRequests, RayWorker):
+    """A Ray-hosted worker driven as a session's interpreter."""

@@ -137,6 +137,24 @@ def _nodes_answering(client: httpx.Client, name: str, calls: int) -> list[int]:
     ]
 
 
+def test_compute_nodes_list_the_cluster_and_restrict_placement(ray_server: Server) -> None:
+    with ray_server.client(ray_server.token()) as client:
+        body = client.get("/computenodes").json()
+        assert len(body["nodes"]) == 2 and all(node["alive"] for node in body["nodes"])
+        assert sorted(body["computeNodes"]) == sorted(node["address"] for node in body["nodes"])
+        chosen = body["nodes"][1]["address"]
+        assert client.post("/computenodes", json={"entries": [chosen]}).status_code == 200
+        try:
+            assert client.get("/computenodes").json()["computeNodes"] == [chosen]
+            name = service_name("placed")
+            _pooled(client, name, 2)
+            assert len(set(_nodes_answering(client, name, 20))) == 1  # both on the chosen node
+        finally:
+            removed = client.request("DELETE", "/computenodes", json={"entries": [chosen]})
+            assert removed.status_code == 200, removed.text
+        assert len(client.get("/computenodes").json()["computeNodes"]) == 2
+
+
 def test_a_pool_spreads_over_the_nodes_and_survives_one_dying(
     ray_server: Server, ray_cluster: RayCluster
 ) -> None:

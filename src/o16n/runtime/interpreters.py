@@ -100,6 +100,7 @@ class SessionWorkerFactory(Protocol):
         start_timeout: float,
         identities: Identities | None,
         executable: str,
+        group: str = "",
     ) -> SessionBackendWorker:
         """A worker that will work in `working_dir` under `limits`."""
         ...

@@ -54,7 +54,9 @@ class WorkerProcess:
         start_timeout: float = 30.0,
         executable: str = sys.executable,
         identities: Identities | None = None,
+        group: str = "",
     ) -> None:
+        del group  # one machine: nothing to spread
         self.working_dir = Path(working_dir)
         self.limits = limits if limits is not None else WorkerLimits()
         self._identities = identities or Identities(self.limits.user)
@@ -84,6 +86,11 @@ class WorkerProcess:
         """Whether the worker runs and accepts calls."""
         pipeline = self._pipeline
         return pipeline is not None and pipeline.open and self.returncode is None
+
+    @property
+    def placed_well(self) -> bool:
+        """Always: a local worker runs on the one compute node."""
+        return True
 
     @property
     def in_flight(self) -> int:

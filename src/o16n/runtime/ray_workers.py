@@ -1,6 +1,6 @@
 """The runtime backend on a Ray cluster: each worker is a `ray_host.WorkerHost` actor that
 runs the same worker on a node of the cluster (the alive node that holds the fewest of this web
-node's actors: `ray_placement`).
+node's actors: `ray_nodes`).
 
 `RayWorker` is the `backend.Worker` contract over such an actor. Calls are pipelined (the
 actor takes many at once and its worker runs them in order); the actor's worker enforces the
@@ -31,7 +31,7 @@ from o16n.runtime.limits import WorkerLimits
 from o16n.runtime.pipeline import crashed
 from o16n.runtime.protocol import DEFAULT_MAX_FRAME, ProtocolViolation
 from o16n.runtime.ray_host import Relayed, WorkerHost
-from o16n.runtime.ray_placement import Placement
+from o16n.runtime.ray_nodes import Placement
 from o16n.runtime.sandbox import Identities
 
 _T = TypeVar("_T")
@@ -77,9 +77,11 @@ class RayWorker:
         start_timeout: float,
         identities: Identities | None,
         executable: str,
+        group: str = "",
         placement: Placement = PLACEMENT,
     ) -> None:
         self.working_dir = working_dir
+        self._group = group
         self._placement = placement
         self._node: str | None = None
         self._limits = limits
@@ -97,6 +99,11 @@ class RayWorker:
         return self._alive
 
     @property
+    def placed_well(self) -> bool:
+        """Whether its node is still among the compute nodes new workers may go to."""
+        return self._node is not None and self._placement.allows(self._node)
+
+    @property
     def in_flight(self) -> int:
         """Calls sent and not yet answered."""
         return len(self._order)
@@ -104,7 +111,7 @@ class RayWorker:
     async def start(self) -> None:
         """Create the actor (Ray places it) and start its worker within the start timeout."""
         try:
-            self._node = await asyncio.to_thread(self._placement.choose)
+            self._node = await asyncio.to_thread(self._placement.choose, self._group)
         except (RayError, RuntimeError) as error:
             raise WorkerError(f"no Ray node can take a worker: {error}") from error
         where = NodeAffinitySchedulingStrategy(self._node, soft=True)
@@ -204,7 +211,7 @@ class RayWorker:
     def _forget(self) -> None:
         self._alive = False
         if self._node is not None:
-            self._placement.released(self._node)
+            self._placement.released(self._node, self._group)
             self._node = None
         if self._watcher is not None:
             self._watcher.cancel()

@@ -25,6 +25,7 @@ from o16n.domain.batch_journal import Journal
 from o16n.domain.batch_leases import LeaseTerms
 from o16n.domain.batch_runner import BatchRunner
 from o16n.domain.batches import Batches, BatchPolicy
+from o16n.domain.compute_nodes import ComputeCluster, ComputeNodes
 from o16n.domain.models import Role
 from o16n.domain.realtime import RealtimeServices
 from o16n.domain.services import Services
@@ -39,8 +40,9 @@ from o16n.ids import new_secret
 from o16n.metrics import Metrics
 from o16n.runtime.configuration import PoolConfig, default_live_workers
 from o16n.runtime.cpus import usable_cpus
-from o16n.runtime.interpreters import LocalInterpreters, WorkerConfig
+from o16n.runtime.interpreters import SessionInterpreters, WorkerConfig
 from o16n.runtime.limits import WorkerLimits
+from o16n.runtime.local_cluster import LocalComputeCluster
 from o16n.runtime.sandbox import Identities, open_root
 from o16n.runtime.service_pools import ServicePools
 from o16n.scoring.onnx import OnnxScorer
@@ -177,9 +179,15 @@ def _service_pools(
         max_live=settings.pool_max_live_workers or default_live_workers(usable_cpus()),
         max_queue=settings.pool_max_queue,
         idle_seconds=settings.pool_idle_seconds,
-        blank=settings.pool_blank_workers,
+        # With Ray an actor is placed for its version (spread), so none is started ahead.
+        blank=0 if settings.runtime == "ray" else settings.pool_blank_workers,
         preload=tuple(name.strip() for name in settings.pool_preload.split(",") if name.strip()),
     )
+    if settings.runtime == "ray":  # workers on the cluster: no environments of this node
+        from o16n.runtime.ray_workers import RayWorker, connect  # ray is imported only then
+
+        connect(settings.ray_address)
+        return ServicePools(config, snapshots.content_of, metrics, factory=RayWorker)
     return ServicePools(
         config, snapshots.content_of, metrics, interpreter_of=environments.interpreter
     )
@@ -206,6 +214,17 @@ def _session_directory(settings: Settings, store: SqlStore) -> SqlSessionDirecto
     return SqlSessionDirectory(store.engine, node_url(settings))
 
 
+def _compute_cluster(settings: Settings, pools: ServicePools, sessions: Sessions) -> ComputeCluster:
+    """The nodes user code runs on: the Ray cluster's, or this machine."""
+    if settings.runtime == "ray":
+        from o16n.runtime.ray_nodes import RayComputeCluster  # ray is imported only then
+        from o16n.runtime.ray_workers import PLACEMENT
+
+        return RayComputeCluster(PLACEMENT)
+    address = settings.node_url or f"http://{settings.host}:{settings.port}"
+    return LocalComputeCluster(address, lambda: pools.counts().workers + sessions.counts()[0])
+
+
 def _cluster(settings: Settings) -> Cluster | None:
     secret = _secret(settings.cluster_secret)
     if secret is None:
@@ -225,7 +244,13 @@ def _sessions(
         total=settings.max_sessions,
         idle_seconds=settings.session_idle_seconds,
     )
-    interpreters = LocalInterpreters(_worker_config(settings, identities), environments.interpreter)
+    config = _worker_config(settings, identities)
+    if settings.runtime == "ray":
+        from o16n.runtime.ray_workers import RaySessionWorker  # ray is imported only then
+
+        interpreters = SessionInterpreters(config, None, make_worker=RaySessionWorker)
+    else:
+        interpreters = SessionInterpreters(config, environments.interpreter)
     return Sessions(interpreters, snapshots, limits, environments, directory)
 
 
@@ -373,6 +398,7 @@ def create_app(settings: Settings) -> Starlette:
                 metrics=metrics,
                 metrics_token=_secret(settings.metrics_token),
                 cluster=_cluster(settings),
+                compute_nodes=ComputeNodes(_compute_cluster(settings, pools, sessions)),
             )
             swept = await asyncio.to_thread(snapshots.sweep)
             if swept:

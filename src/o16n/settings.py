@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 from pydantic import Field, SecretStr, field_validator, model_validator
 from pydantic_settings import (
@@ -170,6 +170,14 @@ class Settings(BaseSettings):
         pattern=r"^https?://[^/]+/?$",
         description="The URL other nodes reach this node at (default: http://HOST:PORT; needed "
         "when HOST is 0.0.0.0).",
+    )
+    runtime: Literal["local", "ray"] = Field(
+        default="local",
+        description="Where service workers run: local subprocesses, or Ray actors on the "
+        "cluster at ray_address.",
+    )
+    ray_address: str = Field(
+        default="auto", description="The Ray cluster to join (with runtime=ray), e.g. HOST:6379."
     )
     env_index_url: SecretStr | None = Field(
         default=None,

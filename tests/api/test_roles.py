@@ -27,6 +27,7 @@ OWNER_ONLY = {
     Action.MANAGE_USERS,
     Action.MANAGE_ANY_BATCH,
     Action.READ_METRICS,
+    Action.MANAGE_COMPUTE_NODES,
 }
 
 

@@ -58,8 +58,8 @@ def test_every_answer_has_exactly_one_request_id(server: Server, admin_token: st
 @pytest.mark.parametrize(
     ("method", "path"),
     [
-        ("GET", "/computenodes"),
-        ("POST", "/computenodes"),
+        ("GET", "/nodes"),
+        ("POST", "/computenodes/x"),
         ("GET", "/foo"),
         ("PUT", "/services"),
         ("DELETE", "/status"),
@@ -77,7 +77,7 @@ def test_unrouted_paths_refuse_callers_without_a_token(
 
 def test_unrouted_paths_with_a_token_are_404_or_405(server: Server, admin_token: str) -> None:
     with server.client(admin_token) as client:
-        assert_error(client.get("/computenodes"), 404)
+        assert_error(client.get("/computenodes/x"), 404)
         assert_error(client.delete("/status"), 405)
 
 

@@ -21,6 +21,7 @@ from o16n.api.openapi import core_document
 from o16n.api.operation import Operation, authenticated
 from o16n.api.routes import (
     batch,
+    compute_nodes,
     console,
     consume,
     docs,
@@ -52,6 +53,7 @@ def operations() -> tuple[Operation, ...]:
         + batch.OPERATIONS
         + realtime.OPERATIONS
         + metrics.OPERATIONS
+        + compute_nodes.OPERATIONS
     )
     parts = tuple(operation for operation in core if operation.in_service_document)
     documented = (*core, docs.service_document_operation(parts))

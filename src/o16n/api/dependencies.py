@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from o16n.domain.accounts import Accounts
 from o16n.domain.authentication import Authenticator
 from o16n.domain.batches import Batches
+from o16n.domain.compute_nodes import ComputeNodes
 from o16n.domain.realtime import RealtimeServices
 from o16n.domain.services import Services
 from o16n.domain.sessions import Sessions
@@ -47,4 +48,5 @@ class ApiServices:
     realtime: RealtimeServices
     metrics: Metrics
     metrics_token: str | None  # a scraper's bearer token for /metrics, besides Owners'
+    compute_nodes: ComputeNodes | None = None  # (always given by the composition root)
     cluster: Cluster | None = None  # None: one web node

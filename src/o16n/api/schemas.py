@@ -232,3 +232,26 @@ class ServicePoolStatus(WireModel):
 
     computeNodeEndpoint: str  # noqa: N815 - wire name
     status: str
+
+
+class ComputeNodeState(WireModel):
+    """o16n: one compute node as the runtime sees it."""
+
+    address: str
+    alive: bool
+    cpus: float
+    memoryBytes: int  # noqa: N815 - o16n
+    interpreters: int  # this web node's interpreters on it
+
+
+class GetComputeNodesResponse(WireModel):
+    """GET /computenodes: the entries (every node's address when none restricts placement)."""
+
+    computeNodes: list[str]  # noqa: N815 - wire name
+    nodes: list[ComputeNodeState]  # o16n: each node's state
+
+
+class UpdateComputeNodesRequest(WireModel):
+    """POST, PUT and DELETE /computenodes: node addresses."""
+
+    entries: list[Annotated[str, Field(max_length=512)]] = Field(max_length=1000)

@@ -23,6 +23,7 @@ class Action(enum.StrEnum):
     MANAGE_USERS = "manage_users"
     MANAGE_ANY_BATCH = "manage_any_batch"
     READ_METRICS = "read_metrics"
+    MANAGE_COMPUTE_NODES = "manage_compute_nodes"
 
 
 _READER = frozenset(
@@ -42,6 +43,7 @@ _OWNER = _CONTRIBUTOR | {
     Action.MANAGE_USERS,
     Action.MANAGE_ANY_BATCH,
     Action.READ_METRICS,
+    Action.MANAGE_COMPUTE_NODES,
 }
 
 PERMISSIONS: dict[Role, frozenset[Action]] = {

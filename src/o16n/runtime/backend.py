@@ -16,7 +16,8 @@ What a backend must provide, for each worker:
   `request(...)` is `call` read through a typed reply decoder of `protocol`; a reply that
   breaks the schema kills the worker and raises WorkerProtocolError.
 - `alive`, `in_flight`, `working_dir`: whether it accepts calls, how many are in its pipe,
-  and the folder it works in (removed when it is disposed of).
+  and the folder it works in (removed when it is disposed of); `placed_well`: whether it runs
+  where new workers may go now (the compute nodes allowed), else it drains.
 - `interrupt()` (KeyboardInterrupt in the running call), `kill()` (at once: every call in
   flight fails with WorkerCrashed), `abort(error)` (killed, every call fails with `error`),
   `stop(grace)` (shutdown request, then terminate, then kill; returns once it is gone).
@@ -53,6 +54,11 @@ class Worker(Protocol):
     @property
     def in_flight(self) -> int:
         """Calls sent and not yet answered."""
+        ...
+
+    @property
+    def placed_well(self) -> bool:
+        """Whether it runs where new workers may go (False: a blank one is not used)."""
         ...
 
     async def start(self) -> None:
@@ -103,7 +109,8 @@ class WorkerFactory(Protocol):
         start_timeout: float,
         identities: Identities | None,
         executable: str,
+        group: str = "",
     ) -> Worker:
         """A worker that will work in `working_dir` under `limits`, on the Python
-        `executable` (default: the server's own)."""
+        `executable`, for `group` (a version's label: a backend spreads a group's workers)."""
         ...

@@ -8,9 +8,11 @@ import sys
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import cast
+from typing import Protocol, TypeVar, cast
 
 from o16n.domain.models import Environment, ExecutionResult, JsonValue
+from o16n.errors import WorkerError
+from o16n.runtime.backend import Worker
 from o16n.runtime.limits import WorkerLimits
 from o16n.runtime.process import WorkerProcess
 from o16n.runtime.protocol import (
@@ -35,45 +37,105 @@ class WorkerConfig:
     identities: Identities | None = None
 
 
-class SessionWorker(WorkerProcess):
-    """A worker process driven as a session's interpreter: the session request kinds."""
+_T = TypeVar("_T")
+
+
+class _Requesting(Protocol):
+    async def request(
+        self,
+        kind: str,
+        payload: dict[str, object],
+        timeout: float,
+        reply: Callable[[dict[str, object]], _T],
+    ) -> _T: ...
+
+
+class SessionRequests:
+    """The session request kinds, mixed into a backend's worker (anything with `request`)."""
 
     async def execute(
-        self, code: str, inputs: dict[str, object], outputs: list[str], timeout: float
+        self: _Requesting, code: str, inputs: dict[str, object], outputs: list[str], timeout: float
     ) -> ExecuteResult:
         """Run code in the worker's namespace with inputs bound; read the named outputs."""
         payload: dict[str, object] = {"code": code, "inputs": inputs, "outputs": outputs}
         return await self.request("execute", payload, timeout, ExecuteResult.from_payload)
 
-    async def workspace_names(self, timeout: float) -> list[str]:
+    async def workspace_names(self: _Requesting, timeout: float) -> list[str]:
         """The names of the user objects in the worker's namespace."""
         return await self.request("workspace_list", {}, timeout, names_reply)
 
-    async def workspace_get(self, name: str, timeout: float) -> bytes:
+    async def workspace_get(self: _Requesting, name: str, timeout: float) -> bytes:
         """One object of the namespace as dill bytes (NotFound if there is none)."""
         return await self.request("workspace_get", {"name": name}, timeout, data_reply)
 
-    async def workspace_put(self, name: str, data: bytes, timeout: float) -> None:
+    async def workspace_put(self: _Requesting, name: str, data: bytes, timeout: float) -> None:
         """Unpickle dill bytes in the worker as global `name` (InvalidInput if they fail)."""
         await self.request("workspace_put", {"name": name, "data": data}, timeout, empty_reply)
 
-    async def workspace_delete(self, name: str, timeout: float) -> None:
+    async def workspace_delete(self: _Requesting, name: str, timeout: float) -> None:
         """Remove a global from the namespace (NotFound if there is none)."""
         await self.request("workspace_delete", {"name": name}, timeout, empty_reply)
 
-    async def workspace_dump(self, timeout: float) -> tuple[bytes, list[str]]:
+    async def workspace_dump(self: _Requesting, timeout: float) -> tuple[bytes, list[str]]:
         """All picklable user objects as one dill blob, and the names left out."""
         return await self.request("workspace_dump", {}, timeout, dump_reply)
 
-    async def workspace_load(self, data: bytes, timeout: float) -> list[str]:
+    async def workspace_load(self: _Requesting, data: bytes, timeout: float) -> list[str]:
         """Merge a workspace_dump blob into the namespace; the names it brought."""
         return await self.request("workspace_load", {"data": data}, timeout, names_reply)
 
 
-class LocalInterpreter:
-    """The Interpreter port on one local worker process."""
+class SessionWorker(SessionRequests, WorkerProcess):
+    """A local worker process driven as a session's interpreter."""
 
-    def __init__(self, worker: SessionWorker, call_seconds: float) -> None:
+
+class SessionWorkerFactory(Protocol):
+    """Makes (unstarted) session workers of one backend."""
+
+    def __call__(
+        self,
+        working_dir: Path,
+        limits: WorkerLimits,
+        *,
+        start_timeout: float,
+        identities: Identities | None,
+        executable: str,
+        group: str = "",
+    ) -> SessionBackendWorker:
+        """A worker that will work in `working_dir` under `limits`."""
+        ...
+
+
+class SessionBackendWorker(Worker, Protocol):
+    """A backend's worker with the session request kinds."""
+
+    async def execute(
+        self, code: str, inputs: dict[str, object], outputs: list[str], timeout: float
+    ) -> ExecuteResult:
+        """Run code in the session's namespace."""
+        ...
+
+    async def workspace_names(self, timeout: float) -> list[str]:
+        """Names of the user objects."""
+        ...
+
+    async def workspace_get(self, name: str, timeout: float) -> bytes:
+        """One object as dill bytes."""
+        ...
+
+    async def workspace_put(self, name: str, data: bytes, timeout: float) -> None:
+        """Bind dill bytes as a global."""
+        ...
+
+    async def workspace_delete(self, name: str, timeout: float) -> None:
+        """Remove a global."""
+        ...
+
+
+class WorkerInterpreter:
+    """The Interpreter port on one worker (of whichever backend)."""
+
+    def __init__(self, worker: SessionBackendWorker, call_seconds: float) -> None:
         self._worker = worker
         self._seconds = call_seconds
 
@@ -150,24 +212,37 @@ class LocalInterpreter:
         await asyncio.to_thread(shutil.rmtree, self._worker.working_dir, True)
 
 
-class LocalInterpreters:
-    """The InterpreterFactory port: worker subprocesses on this machine; `interpreter_of`
-    gives the Python of a built environment."""
+class SessionInterpreters:
+    """The InterpreterFactory port on a runtime backend: workers made by `make_worker` (local
+    subprocesses by default); `interpreter_of` gives the Python of a built environment."""
 
-    def __init__(self, config: WorkerConfig, interpreter_of: Callable[[Environment], str]) -> None:
+    def __init__(
+        self,
+        config: WorkerConfig,
+        interpreter_of: Callable[[Environment], str] | None,
+        make_worker: SessionWorkerFactory = SessionWorker,
+    ) -> None:
         self._config = config
         self._interpreter_of = interpreter_of
+        self._make_worker = make_worker
         reset_root(config.root)
 
-    async def start(self, label: str, environment: Environment | None = None) -> LocalInterpreter:
+    async def start(self, label: str, environment: Environment | None = None) -> WorkerInterpreter:
         """A ready interpreter working in `root/label`, on `environment` when given."""
-        executable = sys.executable if environment is None else self._interpreter_of(environment)
-        worker = SessionWorker(
+        worker = self._make_worker(
             self._config.root / label,
             self._config.limits,
             start_timeout=self._config.start_seconds,
             identities=self._config.identities,
-            executable=executable,
+            executable=self._executable(environment),
         )
         await worker.start()
-        return LocalInterpreter(worker, self._config.call_seconds)
+        return WorkerInterpreter(worker, self._config.call_seconds)
+
+    def _executable(self, environment: Environment | None) -> str:
+        """The Python of the session's environment (built), else the server's own."""
+        if environment is None:
+            return sys.executable
+        if self._interpreter_of is None:
+            raise WorkerError("sessions with their own environment need the local runtime")
+        return self._interpreter_of(environment)

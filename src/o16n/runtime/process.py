@@ -54,7 +54,9 @@ class WorkerProcess:
         start_timeout: float = 30.0,
         executable: str = sys.executable,
         identities: Identities | None = None,
+        group: str = "",
     ) -> None:
+        del group  # one machine: nothing to spread
         self.working_dir = Path(working_dir)
         self.limits = limits if limits is not None else WorkerLimits()
         self._identities = identities or Identities(self.limits.user)
@@ -86,9 +88,20 @@ class WorkerProcess:
         return pipeline is not None and pipeline.open and self.returncode is None
 
     @property
+    def placed_well(self) -> bool:
+        """Always: a local worker runs on the one compute node."""
+        return True
+
+    @property
     def in_flight(self) -> int:
         """Calls sent and not yet answered (the first one is running)."""
         return 0 if self._pipeline is None else self._pipeline.in_flight
+
+    async def exited(self) -> int | None:
+        """Return once the worker has exited (its return code; None if it never started)."""
+        if self._exit_task is not None:
+            await asyncio.shield(self._exit_task)
+        return self.returncode
 
     async def __aenter__(self) -> WorkerProcess:
         """Start the worker."""

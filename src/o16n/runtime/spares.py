@@ -60,11 +60,11 @@ class Spares:
             task.add_done_callback(_observe)
             self._blanks.append(task)
 
-    async def obtain(self, executable: str | None = None) -> Worker:
+    async def obtain(self, executable: str | None = None, group: str = "") -> Worker:
         """A started worker: a ready blank one, else one being started, else a new one; on
         another Python `executable` (an environment of its own) always a new one."""
         if executable is not None:
-            return await self._spawn(preload=False, executable=executable)
+            return await self._spawn(preload=False, executable=executable, group=group)
         while self._blanks:
             task = next((t for t in self._blanks if t.done()), self._blanks[0])
             self._blanks.remove(task)
@@ -73,11 +73,11 @@ class Spares:
                 process = await task
             except (O16nError, OSError):
                 continue
-            if process.alive:
+            if process.alive and process.placed_well:
                 return process
             self.retire(process)
         self.refill()
-        return await self._spawn(preload=False)
+        return await self._spawn(preload=False, group=group)
 
     def retire(self, process: Worker) -> None:
         """Stop a worker and remove its folder, in the background."""
@@ -107,7 +107,9 @@ class Spares:
         while self._disposals:
             await asyncio.gather(*self._disposals, return_exceptions=True)
 
-    async def _spawn(self, *, preload: bool, executable: str | None = None) -> Worker:
+    async def _spawn(
+        self, *, preload: bool, executable: str | None = None, group: str = ""
+    ) -> Worker:
         """Start a worker in a new folder; blank ones import the configured modules too."""
         config = self._config
         folder = config.root / f"{self._prefix}{next(self._names)}"
@@ -117,6 +119,7 @@ class Spares:
             start_timeout=config.start_seconds,
             identities=config.identities,
             executable=executable or sys.executable,
+            group=group,
         )
         try:
             await process.start()

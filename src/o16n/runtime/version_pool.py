@@ -314,7 +314,7 @@ class VersionPool:
 
     async def _prepared_worker(self) -> PreparedWorker:
         """A worker from the generic pool, prepared for this version."""
-        process = await self._spares.obtain(self._executable)
+        process = await self._spares.obtain(self._executable, self.spec.label)
         try:
             archives = await self._read_archives()
             config = self._config

@@ -1,0 +1,225 @@
+"""The runtime backend on a Ray cluster: each worker is a `ray_host.WorkerHost` actor that
+runs the same worker on a node of the cluster (the alive node that holds the fewest of this web
+node's actors: `ray_nodes`).
+
+`RayWorker` is the `backend.Worker` contract over such an actor. Calls are pipelined (the
+actor takes many at once and its worker runs them in order); the actor's worker enforces the
+deadlines. When the actor or its node dies, the oldest call in flight fails with
+WorkerCrashed and the calls behind it with WorkerCrashed flagged `never_started`, which the
+pools retry on other workers.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import socket
+from collections import deque
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any, TypeVar
+
+import msgpack
+from ray.exceptions import RayError
+from ray.util.scheduling_strategies import NodeAffinitySchedulingStrategy
+
+import ray
+from o16n.errors import O16nError, WorkerError, WorkerProtocolError, all_error_types
+from o16n.runtime.interpreters import SessionRequests
+from o16n.runtime.limits import WorkerLimits
+from o16n.runtime.pipeline import crashed
+from o16n.runtime.protocol import DEFAULT_MAX_FRAME, ProtocolViolation
+from o16n.runtime.ray_host import Relayed, WorkerHost
+from o16n.runtime.ray_nodes import Placement
+from o16n.runtime.sandbox import Identities
+
+_T = TypeVar("_T")
+_ERRORS = all_error_types()
+_PROBE_SECONDS = 5.0
+PLACEMENT = Placement()  # this web node's actors, per Ray node
+ACTOR_CPUS = 0.01  # placement follows Ray's spread, not CPU accounting: limits are the worker's
+
+
+def connect(address: str) -> None:
+    """Join the Ray cluster at `address`; WorkerError naming it when it cannot be reached
+    (a HOST:PORT that does not accept a connection within seconds is refused at once)."""
+    host, _, port = address.rpartition(":")
+    if host and port.isdigit():
+        try:
+            socket.create_connection((host, int(port)), timeout=_PROBE_SECONDS).close()
+        except OSError as error:
+            raise WorkerError(f"cannot reach the Ray cluster at {address!r}: {error}") from error
+    try:
+        ray.init(address=address, namespace="o16n", logging_level=logging.WARNING)
+    except (ConnectionError, RuntimeError, ValueError) as error:
+        raise WorkerError(f"cannot reach the Ray cluster at {address!r}: {error}") from error
+
+
+def _error(relayed: tuple[Any, ...]) -> O16nError:
+    """The O16nError a relayed error stands for, with its flags."""
+    _, code, message, never, worker_code = relayed
+    error = _ERRORS.get(code, WorkerError)(message)
+    error.never_started = never  # type: ignore[attr-defined]
+    if worker_code is not None:
+        error.reply_code = worker_code  # type: ignore[attr-defined]
+    return error
+
+
+class RayWorker:
+    """One worker hosted by a Ray actor."""
+
+    def __init__(
+        self,
+        working_dir: Path,
+        limits: WorkerLimits,
+        *,
+        start_timeout: float,
+        identities: Identities | None,
+        executable: str,
+        group: str = "",
+        placement: Placement = PLACEMENT,
+    ) -> None:
+        self.working_dir = working_dir
+        self._group = group
+        self._placement = placement
+        self._node: str | None = None
+        self._limits = limits
+        self._start_timeout = start_timeout
+        self._actor: Any = None
+        self._alive = False
+        self._order: deque[object] = deque()  # calls in flight, oldest first
+        self._head_at_death: object | None = None
+        self._aborted: O16nError | None = None
+        self._watcher: asyncio.Task[None] | None = None
+
+    @property
+    def alive(self) -> bool:
+        """Whether the actor and its worker run and accept calls."""
+        return self._alive
+
+    @property
+    def placed_well(self) -> bool:
+        """Whether its node is still among the compute nodes new workers may go to."""
+        return self._node is not None and self._placement.allows(self._node)
+
+    @property
+    def in_flight(self) -> int:
+        """Calls sent and not yet answered."""
+        return len(self._order)
+
+    async def start(self) -> None:
+        """Create the actor (Ray places it) and start its worker within the start timeout."""
+        try:
+            self._node = await asyncio.to_thread(self._placement.choose, self._group)
+        except (RayError, RuntimeError) as error:
+            raise WorkerError(f"no Ray node can take a worker: {error}") from error
+        where = NodeAffinitySchedulingStrategy(self._node, soft=True)
+        host = ray.remote(WorkerHost).options(num_cpus=ACTOR_CPUS, scheduling_strategy=where)
+        self._actor = host.remote(
+            str(self.working_dir), self._limits, self._start_timeout, DEFAULT_MAX_FRAME
+        )
+        try:
+            relayed = await asyncio.wait_for(self._actor.start.remote(), self._start_timeout)
+        except (RayError, TimeoutError) as error:
+            self._forget()
+            raise WorkerError(f"a Ray actor for a worker could not start: {error}") from error
+        if relayed[0] == "error":
+            self._forget()
+            raise _error(relayed)
+        self._alive = True
+        self._watcher = asyncio.get_running_loop().create_task(self._watch())
+
+    async def call(
+        self, kind: str, payload: dict[str, object], timeout: float
+    ) -> dict[str, object]:
+        """One request; its reply payload (error replies raise O16nError types)."""
+        if not self._alive:
+            raise crashed("the worker's Ray actor is not running", never_started=True)
+        token = object()
+        self._order.append(token)
+        try:
+            relayed: Relayed = await self._actor.call.remote(kind, payload, timeout)
+        except RayError as error:
+            raise self._lost(token, error) from error
+        finally:
+            self._order.remove(token)
+        if self._aborted is not None:
+            raise self._aborted
+        if relayed[0] == "error":
+            raise _error(relayed)
+        answer = msgpack.unpackb(relayed[1], raw=False)
+        if not isinstance(answer, dict):
+            raise WorkerProtocolError("the worker's Ray actor relayed a malformed reply")
+        return answer
+
+    async def request(
+        self,
+        kind: str,
+        payload: dict[str, object],
+        timeout: float,
+        reply: Callable[[dict[str, object]], _T],
+    ) -> _T:
+        """One request read by a typed decoder; a mismatch kills the worker."""
+        answer = await self.call(kind, payload, timeout)
+        try:
+            return reply(answer)
+        except ProtocolViolation as exc:
+            error = WorkerProtocolError(f"the worker broke the protocol and was killed: {exc}")
+            self.abort(error)
+            raise error from exc
+
+    def interrupt(self) -> None:
+        """KeyboardInterrupt in the running call."""
+        if self._actor is not None:
+            self._actor.interrupt.remote()
+
+    def kill(self) -> None:
+        """Kill the worker now; its calls fail with WorkerCrashed."""
+        if self._actor is not None:
+            self._actor.kill.remote()
+
+    def abort(self, error: O16nError) -> None:
+        """Kill the worker now; every call in flight fails with `error`."""
+        self._aborted = error
+        self.kill()
+
+    async def stop(self, grace: float = 2.0) -> None:
+        """Stop the worker and end the actor."""
+        if self._actor is None:
+            return
+        with contextlib.suppress(RayError, TimeoutError):
+            await asyncio.wait_for(self._actor.stop.remote(grace), 4 * grace + 5)
+        self._forget()
+
+    def _lost(self, token: object, error: RayError) -> O16nError:
+        """The actor died (its node, most often): the oldest call ran, the others did not."""
+        if self._alive:
+            self._alive = False
+            self._head_at_death = self._order[0] if self._order else None
+        message = f"the worker's Ray actor died: {type(error).__name__}: {error}"
+        return crashed(message[:2000], never_started=token is not self._head_at_death)
+
+    async def _watch(self) -> None:
+        """Learn that the worker or its actor ended, even while no call is in flight."""
+        with contextlib.suppress(RayError):
+            await self._actor.watch.remote()
+        if self._alive:
+            self._alive = False
+            self._head_at_death = self._order[0] if self._order else None
+
+    def _forget(self) -> None:
+        self._alive = False
+        if self._node is not None:
+            self._placement.released(self._node, self._group)
+            self._node = None
+        if self._watcher is not None:
+            self._watcher.cancel()
+        if self._actor is not None:
+            with contextlib.suppress(RayError, ValueError):
+                ray.kill(self._actor)
+        self._actor = None
+
+
+class RaySessionWorker(SessionRequests, RayWorker):
+    """A Ray-hosted worker driven as a session's interpreter."""

@@ -154,6 +154,12 @@ class WorkerError(O16nError):
     status = HTTPStatus.BAD_GATEWAY
 
 
+class NodeUnavailable(WorkerError):
+    """The web node that holds a session does not answer: the session is lost if it stopped."""
+
+    code = "node_unavailable"
+
+
 class WorkerCrashed(WorkerError):
     """The worker process died while a request was in flight."""
 
@@ -203,13 +209,6 @@ class CapacityExceeded(O16nError):
     def __init__(self, message: str, *, retry_after: int = 1) -> None:
         super().__init__(message)
         self.retry_after = retry_after
-
-
-class NodeUnavailable(O16nError):
-    """The web node that holds a session does not answer: the session is lost if it stopped."""
-
-    code = "node_unavailable"
-    status = HTTPStatus.BAD_GATEWAY
 
 
 class EnvironmentBuilding(O16nError):

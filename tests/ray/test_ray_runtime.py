@@ -11,6 +11,7 @@ from pathlib import Path
 import httpx
 import pytest
 
+from tests.batch.batching import start, wait
 from tests.harness import Server, traversable_tmp_dir
 from tests.ray_cluster import RayCluster
 from tests.services.publishing import execute, service_name, take_snapshot
@@ -87,6 +88,18 @@ def test_a_session_runs_on_ray_and_its_snapshot_serves_a_service(ray_server: Ser
         assert client.post(f"/services/{name}/v1", json=body).status_code == 201
         answer = client.post(f"/api/{name}/v1", json={"x": 2}).json()
     assert answer["outputParameters"] == {"result": 42}, answer
+
+
+def test_a_batch_runs_on_ray(ray_server: Server) -> None:
+    name = service_name("batch_on_ray")
+    with ray_server.client(ray_server.token()) as client:
+        _publish(client, name)
+        execution = start(client, name, [{"x": i} for i in range(30)], parallel=6)
+        finished = wait(client, name, execution)
+    assert finished["state"] == "Complete"
+    results = finished["batchExecutionResults"]
+    assert isinstance(results, list)
+    assert [r["outputParameters"]["result"] for r in results] == [2 * i for i in range(30)]
 
 
 def test_a_ray_head_that_cannot_be_reached_is_a_clear_error(tmp_path: Path) -> None:

@@ -231,7 +231,10 @@ class ServicePools:
         if service.environment is None:
             return None
         if self._interpreter_of is None:
-            raise WorkerError(f"{service.name}/{service.version} needs environments: none here")
+            raise WorkerError(
+                f"{service.name}/{service.version} has a Python environment of its own, which "
+                "this runtime does not provide (the Ray runtime does not yet)"
+            )
         return self._interpreter_of(service.environment)
 
     def _admit(self, pool: VersionPool) -> bool:

@@ -21,6 +21,12 @@ WHERE = (
     "parent = open(f'/proc/{os.getppid()}/cmdline', 'rb').read().split(b'\\0')[0].decode()\n"
     "result = x * 2"
 )
+TRAIN = (
+    "from sklearn import datasets, svm\n"
+    "iris = datasets.load_iris()\n"
+    "model = svm.SVC().fit(iris.data, iris.target)"
+)
+PREDICT = "import numpy as np\nresult = int(model.predict(np.array([flower]))[0])"
 OUTPUTS = [{"name": "result", "type": "integer"}, {"name": "parent", "type": "character"}]
 
 
@@ -88,6 +94,26 @@ def test_a_session_runs_on_ray_and_its_snapshot_serves_a_service(ray_server: Ser
         assert client.post(f"/services/{name}/v1", json=body).status_code == 201
         answer = client.post(f"/api/{name}/v1", json={"x": 2}).json()
     assert answer["outputParameters"] == {"result": 42}, answer
+
+
+def test_the_seed_walkthrough_on_ray(ray_server: Server) -> None:
+    with ray_server.client(ray_server.token()) as client:
+        session = client.post("/sessions", json={"name": "train"}).json()["sessionId"]
+        try:
+            execute(client, session, TRAIN)
+            snapshot = take_snapshot(client, session, "iris")
+        finally:
+            client.delete(f"/sessions/{session}")
+        name = service_name("iris_on_ray")
+        body = {
+            "snapshotId": snapshot,
+            "code": PREDICT,
+            "inputParameterDefinitions": [{"name": "flower", "type": "vector"}],
+            "outputParameterDefinitions": [{"name": "result", "type": "integer"}],
+        }
+        assert client.post(f"/services/{name}/v1", json=body).status_code == 201
+        answer = client.post(f"/api/{name}/v1", json={"flower": [7.0, 3.2, 4.7, 1.4]}).json()
+    assert answer["outputParameters"] == {"result": 1}, answer
 
 
 def test_a_batch_runs_on_ray(ray_server: Server) -> None:

@@ -15,6 +15,7 @@ from tests.batch.batching import start, wait
 from tests.harness import Server, traversable_tmp_dir
 from tests.ray_cluster import RayCluster
 from tests.services.publishing import execute, service_name, take_snapshot
+from tests.services.test_azureml_sdk import run_sdk_flows, sdk_interpreter
 
 WHERE = (
     "import os\n"
@@ -114,6 +115,10 @@ def test_the_seed_walkthrough_on_ray(ray_server: Server) -> None:
         assert client.post(f"/services/{name}/v1", json=body).status_code == 201
         answer = client.post(f"/api/{name}/v1", json={"flower": [7.0, 3.2, 4.7, 1.4]}).json()
     assert answer["outputParameters"] == {"result": 1}, answer
+
+
+def test_microsoft_sdk_flows_on_ray(ray_server: Server) -> None:
+    run_sdk_flows(ray_server, sdk_interpreter())
 
 
 def test_a_batch_runs_on_ray(ray_server: Server) -> None:

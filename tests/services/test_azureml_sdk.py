@@ -71,6 +71,11 @@ def _build(target: Path, requirements: list[str]) -> None:
 @pytest.fixture(scope="session")
 def sdk_python() -> Path:
     """The interpreter of a cached virtual environment holding the SDK and the worker pins."""
+    return sdk_interpreter()
+
+
+def sdk_interpreter() -> Path:
+    """The SDK environment's interpreter, built once (cached under /tmp)."""
     requirements = [SDK, *_server_pins()]
     key = hashlib.sha256(
         "\n".join([sys.version, sys.executable, *requirements]).encode()
@@ -85,6 +90,11 @@ def sdk_python() -> Path:
 def test_microsoft_sdk_deploys_consumes_batches_redeploys_and_deletes(
     server: Server, sdk_python: Path
 ) -> None:
+    run_sdk_flows(server, sdk_python)
+
+
+def run_sdk_flows(server: Server, sdk_python: Path) -> None:
+    """Microsoft's SDK script against `server`: its results are ML Server's."""
     user = unique_name("sdk")
     added = server.cli("users", "add", user, "--role", "Contributor", "--password", PASSWORD)
     assert added.returncode == 0, added.stderr

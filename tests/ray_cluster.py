@@ -1,5 +1,5 @@
-"""A real Ray cluster of two nodes on this machine (Ray's own `cluster_utils`), in a process
-of its own that the tests drive through its standard input."""
+"""A real Ray cluster of nodes on this machine (two by default; Ray's own `cluster_utils`), in
+a process of its own that the tests drive through its standard input."""
 
 from __future__ import annotations
 
@@ -7,12 +7,14 @@ import subprocess
 import sys
 from dataclasses import dataclass
 
-START_SECONDS = 120.0
 _HOLDER = """
 import sys
 from ray.cluster_utils import Cluster
-cluster = Cluster(initialize_head=True, head_node_args={"num_cpus": 1, "include_dashboard": False})
-second = cluster.add_node(num_cpus=1)
+nodes, cpus = int(sys.argv[1]), float(sys.argv[2])
+head = {"num_cpus": cpus, "include_dashboard": False}
+cluster = Cluster(initialize_head=True, head_node_args=head)
+others = [cluster.add_node(num_cpus=cpus) for _ in range(nodes - 1)]
+second = others[0] if others else None
 print(cluster.address, flush=True)
 for line in sys.stdin:
     if line.strip() == "kill-second":
@@ -24,16 +26,16 @@ cluster.shutdown()
 
 @dataclass
 class RayCluster:
-    """The head and a second node; `address` is what `ray.init` and O16N_RAY_ADDRESS take."""
+    """The head and the other nodes; `address` is what `ray.init` and O16N_RAY_ADDRESS take."""
 
     address: str
     process: subprocess.Popen[str]
 
     @classmethod
-    def start(cls) -> RayCluster:
-        """Start both nodes (bounded wait)."""
+    def start(cls, nodes: int = 2, cpus: float = 1) -> RayCluster:
+        """Start `nodes` nodes of `cpus` CPUs each (the head among them)."""
         process = subprocess.Popen(
-            [sys.executable, "-c", _HOLDER],
+            [sys.executable, "-c", _HOLDER, str(nodes), str(cpus)],
             stdin=subprocess.PIPE,
             stdout=subprocess.PIPE,
             stderr=subprocess.DEVNULL,

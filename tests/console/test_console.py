@@ -186,7 +186,18 @@ def test_close_a_session_and_delete_a_snapshot(
         By.CSS_SELECTOR, "button[aria-label='Close session console session']"
     ).click()
     wait_until(browser, lambda d: "console session" not in d.find_element(By.ID, "main").text)
+    with server.client(server.token()) as client:
+        stuck = open_session(client, "stuck session")
+    browser.refresh()  # the same page, loaded again: it lists the new session
+    wait_for(browser, "button[aria-label='Kill session stuck session']").click()
+    browser.switch_to.alert.accept()
+    wait_until(browser, lambda d: "stuck session" not in d.find_element(By.ID, "main").text)
     browser.get(server.url + "/#/snapshots")
+    wait_for(browser, f"button[aria-label='Download snapshot {snapshot}']").click()
+    wait_until(browser, lambda d: d.find_elements(By.ID, "download-link"))
+    link = browser.find_element(By.ID, "download-link")
+    assert link.get_attribute("download") == "console snapshot.zip"
+    assert str(link.get_attribute("href")).startswith("blob:")
     delete = wait_for(browser, f"button[aria-label='Delete snapshot {snapshot}']")
     browser.save_screenshot(str(screenshots / "snapshots.png"))
     delete.click()
@@ -194,7 +205,8 @@ def test_close_a_session_and_delete_a_snapshot(
     wait_until(browser, lambda d: snapshot not in d.find_element(By.ID, "main").text)
     with server.client(server.token()) as client:
         assert client.get(f"/snapshots/{snapshot}").status_code == 404
-        assert session not in {item["id"] for item in client.get("/sessions").json()}
+        open_ids = {item["id"] for item in client.get("/sessions").json()}
+        assert session not in open_ids and stuck not in open_ids
 
 
 def test_the_console_fits_a_phone(browser: WebDriver, server: Server, screenshots: Path) -> None:

@@ -124,12 +124,12 @@ async function servicesPage(render) {
   services.sort((a, b) => a.name.localeCompare(b.name) || a.version.localeCompare(b.version));
   const rows = services.map((s) => [
     el("a", { href: `#/services/${enc(s.name)}/${enc(s.version)}` }, s.name),
-    s.version, s.runtimeType, s.versionPublishedBy, s.creationTime,
-    s.myPermissionOnService === "read/write" ? "manage" : "call",
+    s.version, s.serviceType || s.runtimeType, s.state || "ready", s.versionPublishedBy,
+    s.creationTime, s.myPermissionOnService === "read/write" ? "manage" : "call",
   ]);
   render(el("h1", {}, "Services"),
     table(`${services.length} service versions`,
-      ["Service", "Version", "Kind", "Publisher", "Created", "You may"], rows));
+      ["Service", "Version", "Kind", "State", "Publisher", "Created", "You may"], rows));
 }
 
 function parameterRows(list) {
@@ -297,9 +297,16 @@ async function sessionsPage(render) {
   render(el("h1", {}, "Sessions"), table(`${sessions.length} open sessions`,
     ["Name", "Owner", "Runtime", "Created", ""], sessions.map((s) => [
       s.name, s.owner, s.runtimeType, s.creationTime,
-      el("button", { type: "button", class: "danger", "aria-label": `Close session ${s.name}`,
-        onclick: async () => { await api("DELETE", `/sessions/${enc(s.id)}`); route(); } },
-      "Close")])));
+      el("div", { class: "actions" },
+        el("button", { type: "button", class: "secondary", "aria-label": `Close session ${s.name}`,
+          onclick: async () => { await api("DELETE", `/sessions/${enc(s.id)}`); route(); } },
+        "Close"),
+        el("button", { type: "button", class: "danger", "aria-label": `Kill session ${s.name}`,
+          onclick: async () => {
+            if (!confirm("Kill this session's interpreter now?")) return;
+            await api("DELETE", `/sessions/${enc(s.id)}/force`);
+            route();
+          } }, "Kill"))])));
 }
 
 async function snapshotsPage(render) {
@@ -307,12 +314,28 @@ async function snapshotsPage(render) {
   render(el("h1", {}, "Snapshots"), table(`${snapshots.length} snapshots`,
     ["Name", "Id", "Owner", "Created", "Bytes", ""], snapshots.map((s) => [
       s.name || "", s.id, s.owner, s.creationTime, String(s.contentSize),
-      el("button", { type: "button", class: "danger", "aria-label": `Delete snapshot ${s.id}`,
-        onclick: async () => {
-          if (!confirm("Delete this snapshot?")) return;
-          await api("DELETE", `/snapshots/${enc(s.id)}`);
-          route();
-        } }, "Delete")])));
+      el("div", { class: "actions" },
+        el("button", { type: "button", class: "secondary",
+          "aria-label": `Download snapshot ${s.id}`, onclick: () => download(s) }, "Download"),
+        el("button", { type: "button", class: "danger", "aria-label": `Delete snapshot ${s.id}`,
+          onclick: async () => {
+            if (!confirm("Delete this snapshot?")) return;
+            await api("DELETE", `/snapshots/${enc(s.id)}`);
+            route();
+          } }, "Delete"))])));
+}
+
+// A snapshot's archive (a zip of its workspace and files), saved by the browser.
+async function download(snapshot) {
+  const response = await fetch(`/snapshots/${enc(snapshot.id)}`,
+    { headers: { Authorization: "Bearer " + token() } });
+  if (!response.ok) { notify(`Download failed (${response.status})`); return; }
+  document.getElementById("download-link")?.remove();
+  const link = el("a", { href: URL.createObjectURL(await response.blob()),
+    download: `${snapshot.name || snapshot.id}.zip`, id: "download-link" });
+  document.body.append(link);
+  link.click();
+  notify("Downloaded");
 }
 
 // ---- routing ----

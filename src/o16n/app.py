@@ -348,6 +348,11 @@ def _secret(value: SecretStr | None) -> str | None:
 
 def create_app(settings: Settings) -> Starlette:
     """The whole server as one ASGI app; resources live exactly as long as its lifespan."""
+    tracing = None
+    if settings.otel_endpoint is not None:
+        from o16n.api.tracing import tracer_provider  # opentelemetry is imported only then
+
+        tracing = tracer_provider(settings.otel_endpoint, settings.otel_service_name)
 
     @asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
@@ -432,4 +437,4 @@ def create_app(settings: Settings) -> Starlette:
                 await asyncio.gather(sessions.close_all(), pools.close())
                 scorer.close()
 
-    return build_asgi(lifespan)
+    return build_asgi(lifespan, tracing)

@@ -171,6 +171,13 @@ class Settings(BaseSettings):
         description="The URL other nodes reach this node at (default: http://HOST:PORT; needed "
         "when HOST is 0.0.0.0).",
     )
+    otel_endpoint: str | None = Field(
+        default=None,
+        pattern=r"^https?://",
+        description="OpenTelemetry: the OTLP/HTTP URL spans are sent to (e.g. "
+        "http://collector:4318/v1/traces); unset: no tracing.",
+    )
+    otel_service_name: str = Field(default="o16n", description="service.name of the spans.")
     runtime: Literal["local", "ray"] = Field(
         default="local",
         description="Where service workers run: local subprocesses, or Ray actors on the "

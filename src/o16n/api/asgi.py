@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from contextlib import AbstractAsyncContextManager
+from typing import TYPE_CHECKING
 
 from starlette.applications import Starlette
 from starlette.exceptions import HTTPException
@@ -37,6 +38,9 @@ from o16n.api.routes import (
 )
 from o16n.api.shortcut import ConsumeShortcut
 from o16n.errors import InvalidInput, MethodNotAllowed, NotFound, O16nError
+
+if TYPE_CHECKING:
+    from opentelemetry.sdk.trace import TracerProvider
 
 
 def operations() -> tuple[Operation, ...]:
@@ -99,8 +103,10 @@ async def _routing_refusal(request: Request, exc: Exception) -> Response:
 
 def build_asgi(
     lifespan: Callable[[Starlette], AbstractAsyncContextManager[None]],
+    tracing: TracerProvider | None = None,
 ) -> Starlette:
-    """The Starlette app; `lifespan` must put an ApiServices at `app.state.services`."""
+    """The Starlette app; `lifespan` must put an ApiServices at `app.state.services`; with
+    `tracing`, a span per request (inside the request ids, outside everything else)."""
     routes: list[BaseRoute] = [operation.route() for operation in operations()]
     routes += [docs.assets(), console.assets()]
     app = Starlette(
@@ -111,5 +117,9 @@ def build_asgi(
     app.router.redirect_slashes = False  # a redirect would turn "/services/x/" into a publish
     app.add_middleware(SessionForwarding)  # many web nodes: sessions live on one of them
     app.add_middleware(ConsumeShortcut)  # before the rest, inside the request middleware
+    if tracing is not None:
+        from o16n.api.tracing import Tracing  # opentelemetry is imported only then
+
+        app.add_middleware(Tracing, provider=tracing)
     app.add_middleware(RequestContextMiddleware)
     return app

@@ -31,11 +31,28 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Protocol, TypeVar
 
-from o16n.errors import O16nError
+from o16n.errors import O16nError, WorkerProtocolError
 from o16n.runtime.limits import WorkerLimits
+from o16n.runtime.protocol import ProtocolViolation
 from o16n.runtime.sandbox import Identities
 
 _T = TypeVar("_T")
+_W_co = TypeVar("_W_co", bound="Worker", covariant=True)
+
+
+def decoded(
+    answer: dict[str, object],
+    reply: Callable[[dict[str, object]], _T],
+    broken: Callable[[WorkerProtocolError], None],
+) -> _T:
+    """A reply payload read by its typed decoder; on a mismatch, `broken` is told (it kills the
+    worker) and WorkerProtocolError is raised: the one policy for every backend and kind."""
+    try:
+        return reply(answer)
+    except ProtocolViolation as exc:
+        error = WorkerProtocolError(f"the worker broke the protocol and was killed: {exc}")
+        broken(error)
+        raise error from exc
 
 
 class Worker(Protocol):
@@ -98,8 +115,8 @@ class Worker(Protocol):
         ...
 
 
-class WorkerFactory(Protocol):
-    """Makes (unstarted) workers of one backend."""
+class WorkerFactory(Protocol[_W_co]):
+    """Makes (unstarted) workers of one backend (of the kind `_W_co`)."""
 
     def __call__(
         self,
@@ -110,7 +127,7 @@ class WorkerFactory(Protocol):
         identities: Identities | None,
         executable: str,
         group: str = "",
-    ) -> Worker:
+    ) -> _W_co:
         """A worker that will work in `working_dir` under `limits`, on the Python
         `executable`, for `group` (a version's label: a backend spreads a group's workers)."""
         ...

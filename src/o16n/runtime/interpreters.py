@@ -12,7 +12,7 @@ from typing import Protocol, TypeVar, cast
 
 from o16n.domain.models import Environment, ExecutionResult, JsonValue
 from o16n.errors import WorkerError
-from o16n.runtime.backend import Worker
+from o16n.runtime.backend import Worker, WorkerFactory
 from o16n.runtime.limits import WorkerLimits
 from o16n.runtime.process import WorkerProcess
 from o16n.runtime.protocol import (
@@ -87,23 +87,6 @@ class SessionRequests:
 
 class SessionWorker(SessionRequests, WorkerProcess):
     """A local worker process driven as a session's interpreter."""
-
-
-class SessionWorkerFactory(Protocol):
-    """Makes (unstarted) session workers of one backend."""
-
-    def __call__(
-        self,
-        working_dir: Path,
-        limits: WorkerLimits,
-        *,
-        start_timeout: float,
-        identities: Identities | None,
-        executable: str,
-        group: str = "",
-    ) -> SessionBackendWorker:
-        """A worker that will work in `working_dir` under `limits`."""
-        ...
 
 
 class SessionBackendWorker(Worker, Protocol):
@@ -220,7 +203,7 @@ class SessionInterpreters:
         self,
         config: WorkerConfig,
         interpreter_of: Callable[[Environment], str] | None,
-        make_worker: SessionWorkerFactory = SessionWorker,
+        make_worker: WorkerFactory[SessionBackendWorker] = SessionWorker,
     ) -> None:
         self._config = config
         self._interpreter_of = interpreter_of

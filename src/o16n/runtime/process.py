@@ -23,13 +23,13 @@ from types import TracebackType
 from typing import TypeVar
 
 from o16n.errors import O16nError, WorkerProtocolError
+from o16n.runtime.backend import decoded
 from o16n.runtime.child import Child
 from o16n.runtime.limits import WorkerLimits
 from o16n.runtime.pipeline import Pipeline, crashed, never_started
 from o16n.runtime.protocol import (
     DEFAULT_MAX_FRAME,
     PROTOCOL_VERSION,
-    ProtocolViolation,
     empty_reply,
     hello_reply,
 )
@@ -162,15 +162,13 @@ class WorkerProcess:
     ) -> _T:
         """One request, its reply read by the typed decoder `reply` (see `protocol`): the one
         way the web process reads a worker's reply; any mismatch kills the worker."""
-        answer = await self.call(kind, payload, timeout)
-        try:
-            return reply(answer)
-        except ProtocolViolation as exc:
-            self._kill_group()
-            error = WorkerProtocolError(f"the worker broke the protocol and was killed: {exc}")
-            if self._pipeline is not None:
-                self._pipeline.fail(error)
-            raise error from exc
+        return decoded(await self.call(kind, payload, timeout), reply, self._broke_protocol)
+
+    def _broke_protocol(self, error: WorkerProtocolError) -> None:
+        """Kill the worker; the calls in flight fail (those behind it may be retried)."""
+        self._kill_group()
+        if self._pipeline is not None:
+            self._pipeline.fail(error)
 
     def interrupt(self) -> None:
         """Send SIGINT to the worker's process group: the running execute stops with an error."""

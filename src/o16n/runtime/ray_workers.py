@@ -26,10 +26,11 @@ from ray.util.scheduling_strategies import NodeAffinitySchedulingStrategy
 
 import ray
 from o16n.errors import O16nError, WorkerError, WorkerProtocolError, all_error_types
+from o16n.runtime.backend import decoded
 from o16n.runtime.interpreters import SessionRequests
 from o16n.runtime.limits import WorkerLimits
 from o16n.runtime.pipeline import crashed
-from o16n.runtime.protocol import DEFAULT_MAX_FRAME, ProtocolViolation
+from o16n.runtime.protocol import DEFAULT_MAX_FRAME
 from o16n.runtime.ray_host import Relayed, WorkerHost
 from o16n.runtime.ray_nodes import Placement
 from o16n.runtime.sandbox import Identities
@@ -161,13 +162,7 @@ class RayWorker:
         reply: Callable[[dict[str, object]], _T],
     ) -> _T:
         """One request read by a typed decoder; a mismatch kills the worker."""
-        answer = await self.call(kind, payload, timeout)
-        try:
-            return reply(answer)
-        except ProtocolViolation as exc:
-            error = WorkerProtocolError(f"the worker broke the protocol and was killed: {exc}")
-            self.abort(error)
-            raise error from exc
+        return decoded(await self.call(kind, payload, timeout), reply, self.abort)
 
     def interrupt(self) -> None:
         """KeyboardInterrupt in the running call."""

@@ -32,7 +32,7 @@ from o16n.domain.models import (
 )
 from o16n.errors import CapacityExceeded, WorkerError, WorkerStopped
 from o16n.metrics import Metrics, VersionLoad
-from o16n.runtime.backend import WorkerFactory
+from o16n.runtime.backend import Worker, WorkerFactory
 from o16n.runtime.configuration import PoolConfig
 from o16n.runtime.pipeline import never_started
 from o16n.runtime.process import WorkerProcess
@@ -67,7 +67,7 @@ class ServicePools:
         config: PoolConfig,
         load_blob: Callable[[str], bytes],
         metrics: Metrics,
-        factory: WorkerFactory = WorkerProcess,
+        factory: WorkerFactory[Worker] = WorkerProcess,
         interpreter_of: Callable[[Environment], str] | None = None,
     ) -> None:
         self._config = config

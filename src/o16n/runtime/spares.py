@@ -27,7 +27,7 @@ _log = logging.getLogger("o16n.runtime")
 class Spares:
     """Blank workers kept ready (`config.blank` of them), new workers, and retired ones."""
 
-    def __init__(self, config: PoolConfig, factory: WorkerFactory = WorkerProcess) -> None:
+    def __init__(self, config: PoolConfig, factory: WorkerFactory[Worker] = WorkerProcess) -> None:
         self._config = config
         self._factory = factory
         self._blanks: deque[asyncio.Task[Worker]] = deque()

@@ -193,25 +193,34 @@ def _service_pools(
     )
 
 
-def node_url(settings: Settings) -> str:
-    """The URL other web nodes reach this one at."""
+def _advertised_url(settings: Settings) -> str | None:
+    """The URL this node is reached at: O16N_NODE_URL, else http://HOST:PORT (None when HOST
+    is a wildcard, which names no address)."""
     if settings.node_url:
         return settings.node_url.rstrip("/")
     if settings.host in {"0.0.0.0", "::", ""}:
+        return None
+    host = f"[{settings.host}]" if ":" in settings.host else settings.host
+    return f"http://{host}:{settings.port}"
+
+
+def _node_url(settings: Settings) -> str:
+    """The URL other web nodes reach this one at."""
+    url = _advertised_url(settings)
+    if url is None:
         raise InvalidInput(
             "with O16N_CLUSTER_SECRET and a wildcard O16N_HOST, set O16N_NODE_URL to the URL "
             "other nodes reach this one at",
             field="node_url",
         )
-    host = f"[{settings.host}]" if ":" in settings.host else settings.host
-    return f"http://{host}:{settings.port}"
+    return url
 
 
 def _session_directory(settings: Settings, store: SqlStore) -> SqlSessionDirectory | None:
     """Where every node's sessions live (only with many web nodes: a cluster secret)."""
     if _secret(settings.cluster_secret) is None:
         return None
-    return SqlSessionDirectory(store.engine, node_url(settings))
+    return SqlSessionDirectory(store.engine, _node_url(settings))
 
 
 def _compute_cluster(settings: Settings, pools: ServicePools, sessions: Sessions) -> ComputeCluster:
@@ -221,7 +230,7 @@ def _compute_cluster(settings: Settings, pools: ServicePools, sessions: Sessions
         from o16n.runtime.ray_workers import PLACEMENT
 
         return RayComputeCluster(PLACEMENT)
-    address = settings.node_url or f"http://{settings.host}:{settings.port}"
+    address = _advertised_url(settings) or f"http://{settings.host}:{settings.port}"
     return LocalComputeCluster(address, lambda: pools.counts().workers + sessions.counts()[0])
 
 

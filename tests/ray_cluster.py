@@ -16,9 +16,19 @@ cluster = Cluster(initialize_head=True, head_node_args=head)
 others = [cluster.add_node(num_cpus=cpus) for _ in range(nodes - 1)]
 second = others[0] if others else None
 print(cluster.address, flush=True)
+added = {}
 for line in sys.stdin:
-    if line.strip() == "kill-second":
+    command, _, argument = line.strip().partition(" ")
+    if command == "kill-second":
         cluster.remove_node(second, allow_graceful=False)
+        print("killed", flush=True)
+    elif command == "add":
+        node = cluster.add_node(num_cpus=cpus)
+        address = f"http://{node.node_ip_address}:{node.node_manager_port}"
+        added[address] = node
+        print(address, flush=True)
+    elif command == "kill":
+        cluster.remove_node(added.pop(argument), allow_graceful=False)
         print("killed", flush=True)
 cluster.shutdown()
 """
@@ -50,10 +60,21 @@ class RayCluster:
 
     def kill_second_node(self) -> None:
         """SIGKILL the second node's processes, as a machine that fails."""
+        assert self._command("kill-second") == "killed"
+
+    def add_node(self) -> str:
+        """Start one more node; its address (as /computenodes names it)."""
+        return self._command("add")
+
+    def kill_node(self, address: str) -> None:
+        """SIGKILL the processes of a node `add_node` started."""
+        assert self._command(f"kill {address}") == "killed"
+
+    def _command(self, line: str) -> str:
         assert self.process.stdin is not None and self.process.stdout is not None
-        self.process.stdin.write("kill-second\n")
+        self.process.stdin.write(line + "\n")
         self.process.stdin.flush()
-        assert self.process.stdout.readline().strip() == "killed"
+        return self.process.stdout.readline().strip()
 
     def stop(self) -> None:
         """Shut the cluster down."""

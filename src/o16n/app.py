@@ -27,6 +27,7 @@ from o16n.domain.batch_runner import BatchRunner
 from o16n.domain.batches import Batches, BatchPolicy
 from o16n.domain.compute_nodes import ComputeCluster, ComputeNodes
 from o16n.domain.models import Role
+from o16n.domain.ports import InterpreterFactory
 from o16n.domain.realtime import RealtimeServices
 from o16n.domain.services import Services
 from o16n.domain.sessions import SessionLimits, Sessions
@@ -217,8 +218,9 @@ def _node_url(settings: Settings) -> str:
 
 
 def _session_directory(settings: Settings, store: SqlStore) -> SqlSessionDirectory | None:
-    """Where every node's sessions live (only with many web nodes: a cluster secret)."""
-    if _secret(settings.cluster_secret) is None:
+    """Where every node's sessions live (only with many web nodes: a cluster secret, and
+    local workers; on Ray every node reaches every session's actor)."""
+    if _secret(settings.cluster_secret) is None or settings.runtime == "ray":
         return None
     return SqlSessionDirectory(store.engine, _node_url(settings))
 
@@ -254,10 +256,11 @@ def _sessions(
         idle_seconds=settings.session_idle_seconds,
     )
     config = _worker_config(settings, identities)
-    if settings.runtime == "ray":
-        from o16n.runtime.ray_workers import RaySessionWorker  # ray is imported only then
+    interpreters: InterpreterFactory
+    if settings.runtime == "ray":  # sessions are named actors that every web node finds
+        from o16n.runtime.ray_sessions import RaySessionInterpreters  # ray is imported only then
 
-        interpreters = SessionInterpreters(config, None, make_worker=RaySessionWorker)
+        interpreters = RaySessionInterpreters(config)
     else:
         interpreters = SessionInterpreters(config, environments.interpreter)
     return Sessions(interpreters, snapshots, limits, environments, directory)

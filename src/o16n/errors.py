@@ -155,9 +155,16 @@ class WorkerError(O16nError):
 
 
 class NodeUnavailable(WorkerError):
-    """The web node that holds a session does not answer: the session is lost if it stopped."""
+    """The node that holds a session (a web node, or the Ray node of its interpreter) does not
+    answer: the session is lost if it stopped."""
 
     code = "node_unavailable"
+
+
+class SessionLost(NodeUnavailable):
+    """The Ray node that ran a session's interpreter died: the session is gone."""
+
+    code = "session_lost"
 
 
 class WorkerCrashed(WorkerError):

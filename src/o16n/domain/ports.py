@@ -349,7 +349,8 @@ class Interpreter(Protocol):
     async def execute(
         self, code: str, inputs: dict[str, JsonValue], outputs: list[str]
     ) -> ExecutionResult:
-        """Run `code` in the persistent namespace."""
+        """Run `code` in the persistent namespace; it joins the history, its console output
+        is kept (an empty one when the worker failed)."""
 
     async def workspace_names(self) -> list[str]:
         """Names of the user objects in the namespace."""
@@ -391,13 +392,41 @@ class Interpreter(Protocol):
     def alive(self) -> bool:
         """Whether the worker process still runs."""
 
+    async def restart(self) -> None:
+        """Replace a crashed or timed-out worker by a fresh one (empty workspace), keeping
+        the session and its history; SessionLost when the session's compute node died,
+        NotFound when another web node closed it."""
+
+    def used(self) -> None:
+        """Note that the session is used now."""
+
+    async def idle_seconds(self) -> float:
+        """Seconds since any web node last used the session (0 while code runs)."""
+
+    async def history(self) -> list[str]:
+        """The code executed, oldest first."""
+
+    async def console_output(self) -> str:
+        """The console output of the last finished execution."""
+
 
 class InterpreterFactory(Protocol):
-    """Starts interpreters."""
+    """Starts sessions' interpreters; where they are `shared`, every web node reaches them
+    (they outlive the node that started them)."""
 
-    async def start(self, label: str, environment: Environment | None = None) -> Interpreter:
-        """A new, ready interpreter on `environment` (built), or on the server's Python;
-        `label` names its working directory."""
+    @property
+    def shared(self) -> bool:
+        """Whether every web node reaches the interpreters of every other."""
+
+    async def start(self, session: Session) -> Interpreter:
+        """A new, ready interpreter for `session`, on its environment (built) or on the
+        server's Python."""
+
+    async def adopt(self, session_id: str) -> tuple[Session, Interpreter] | None:
+        """A session another web node started, when shared and still running; else None."""
+
+    async def session_ids(self) -> list[tuple[SessionId, UserId]]:
+        """Each shared session's id and owner (empty when not shared)."""
 
 
 class SessionDirectory(Protocol):

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import TypeVar
@@ -17,8 +16,16 @@ from o16n.domain.ports import (
     SessionDirectory,
 )
 from o16n.domain.snapshots import Snapshots
-from o16n.errors import CapacityExceeded, InvalidInput, NotFound, TooManySessions, WorkerError
-from o16n.ids import SessionId, new_guid, now
+from o16n.errors import (
+    CapacityExceeded,
+    InvalidInput,
+    NodeUnavailable,
+    NotFound,
+    SessionLost,
+    TooManySessions,
+    WorkerError,
+)
+from o16n.ids import SessionId, UserId, new_guid, now
 
 PYTHON = "Python"
 T = TypeVar("T")
@@ -35,12 +42,12 @@ class SessionLimits:
 
 @dataclass
 class _Live:
+    """A session this node serves (its own, or one adopted from another node); the
+    interpreter keeps its history, console output and last use."""
+
     session: Session
     interpreter: Interpreter
     lock: asyncio.Lock = field(default_factory=asyncio.Lock)
-    history: list[str] = field(default_factory=list)
-    console_output: str = ""
-    last_used: float = field(default_factory=time.monotonic)
 
 
 def runtime_type_of(text: str | None) -> str:
@@ -87,17 +94,17 @@ class Sessions:
             if snapshot
             else None
         )
-        self._check_capacity(user)
+        await self._check_capacity(user)
         base = snapshot.environment if snapshot is not None else None
         chosen = await asyncio.to_thread(declared, self._environments, environment, base)
         if chosen is not None:
             await self._environments.ready(chosen)
-            self._check_capacity(user)
+            await self._check_capacity(user)
         session_id = SessionId(new_guid())
         session = Session(
             session_id, name or "", user.user_id, user.username, runtime, now(), chosen
         )
-        interpreter = await self._factory.start(session_id, chosen)
+        interpreter = await self._factory.start(session)
         try:
             if archive is not None:
                 await interpreter.restore(archive)
@@ -109,12 +116,16 @@ class Sessions:
             await asyncio.to_thread(self._directory.record, session)
         return session
 
-    def _check_capacity(self, user: Principal) -> None:
-        if len(self._live) >= self._limits.total:
+    async def _check_capacity(self, user: Principal) -> None:
+        if self._factory.shared:
+            owners = [owner for _, owner in await self._factory.session_ids()]
+        else:
+            owners = [live.session.owner_id for live in self._live.values()]
+        if len(owners) >= self._limits.total:
             raise CapacityExceeded(
                 f"the server runs its maximum of {self._limits.total} sessions: try again later"
             )
-        mine = sum(1 for live in self._live.values() if live.session.owner_id == user.user_id)
+        mine = owners.count(user.user_id)
         if mine >= self._limits.per_user:
             raise TooManySessions(f"you have {mine} open sessions, the maximum: close one first")
 
@@ -123,7 +134,11 @@ class Sessions:
         if self._directory is not None:
             owner = None if all_users else user.user_id
             return await asyncio.to_thread(self._directory.listed, owner)
-        sessions = [live.session for live in self._live.values()]
+        if self._factory.shared:
+            shown = await self._shared(None if all_users else user.user_id)
+            sessions = [live.session for live in shown]
+        else:
+            sessions = [live.session for live in self._live.values()]
         if not all_users:
             sessions = [s for s in sessions if s.owner_id == user.user_id]
         return sorted(sessions, key=lambda session: session.created_at)
@@ -140,24 +155,38 @@ class Sessions:
             ids = [live.session.id for live in sessions]
             await asyncio.to_thread(self._directory.remove, ids)
 
-    def _get(self, user: Principal, session_id: str, *, any_owner: bool = False) -> _Live:
-        live = self._live.get(SessionId(session_id))
+    async def _get(self, user: Principal, session_id: str, *, any_owner: bool = False) -> _Live:
+        live = self._live.get(SessionId(session_id)) or await self._adopted(session_id)
         if live is None or not (any_owner or live.session.owner_id == user.user_id):
             raise NotFound(f"no session {session_id!r}", field="id")
-        live.last_used = time.monotonic()
+        live.interpreter.used()
         return live
+
+    async def _adopted(self, session_id: str) -> _Live | None:
+        """A session another node started, now served here too (when sessions are shared)."""
+        adopted = await self._factory.adopt(session_id)
+        if adopted is None:
+            return None
+        session, interpreter = adopted
+        return self._live.setdefault(session.id, _Live(session, interpreter))
+
+    async def _shared(self, owner_id: UserId | None) -> list[_Live]:
+        """Every node's sessions (of one owner), adopting those this node does not serve."""
+        ids = [sid for sid, owner in await self._factory.session_ids() if owner_id in {None, owner}]
+        await asyncio.gather(*(self._adopted(sid) for sid in ids if sid not in self._live))
+        return [self._live[sid] for sid in ids if sid in self._live]
 
     async def _run(self, live: _Live, action: Callable[[Interpreter], Awaitable[T]]) -> T:
         async with live.lock:
             try:
                 return await action(live.interpreter)
             except WorkerError:
-                await self._replace_interpreter(live)
+                try:
+                    await live.interpreter.restart()
+                except (SessionLost, NotFound):
+                    self._live.pop(live.session.id, None)  # its compute node died, or it closed
+                    raise
                 raise
-
-    async def _replace_interpreter(self, live: _Live) -> None:
-        await live.interpreter.close(force=True)
-        live.interpreter = await self._factory.start(live.session.id, live.session.environment)
 
     async def execute(
         self,
@@ -168,12 +197,13 @@ class Sessions:
         outputs: list[str],
     ) -> ExecutionResult:
         """Run code in the session; a crashed or timed-out interpreter is replaced."""
-        live = self._get(user, session_id)
-        live.history.append(code)
+        live = await self._get(user, session_id)
         try:
-            result = await self._run(live, lambda it: it.execute(code, inputs, outputs))
+            return await self._run(live, lambda it: it.execute(code, inputs, outputs))
+        except NodeUnavailable:  # no interpreter to answer, not even a fresh one
+            raise
         except WorkerError as error:
-            result = ExecutionResult(
+            return ExecutionResult(
                 success=False,
                 console_output="",
                 error_message=f"{error.message}; the session's interpreter was restarted "
@@ -181,20 +211,28 @@ class Sessions:
                 outputs=[(name, None) for name in outputs],
                 changed_files=[],
             )
-        live.console_output = result.console_output
-        return result
 
-    def console_output(self, user: Principal, session_id: str) -> str:
+    async def console_output(self, user: Principal, session_id: str) -> str:
         """Console output of the last finished execution."""
-        return self._get(user, session_id).console_output
+        live = await self._get(user, session_id)
+        return await self._asked(live, live.interpreter.console_output())
 
-    def history(self, user: Principal, session_id: str) -> list[str]:
+    async def history(self, user: Principal, session_id: str) -> list[str]:
         """The code executed in the session, oldest first."""
-        return list(self._get(user, session_id).history)
+        live = await self._get(user, session_id)
+        return await self._asked(live, live.interpreter.history())
 
-    def cancel(self, user: Principal, session_id: str) -> None:
+    async def _asked(self, live: _Live, question: Awaitable[T]) -> T:
+        """The answer of the session's keeper; a session that is gone is forgotten here."""
+        try:
+            return await question
+        except (SessionLost, NotFound):
+            self._live.pop(live.session.id, None)
+            raise
+
+    async def cancel(self, user: Principal, session_id: str) -> None:
         """Interrupt the running execution, if any (best effort)."""
-        live = self._get(user, session_id)
+        live = await self._get(user, session_id)
         if live.lock.locked():
             live.interpreter.interrupt()
 
@@ -202,8 +240,8 @@ class Sessions:
         self, user: Principal, session_id: str, *, force: bool, any_owner: bool
     ) -> None:
         """Close a session (Owners may close anybody's with `any_owner`)."""
-        live = self._get(user, session_id, any_owner=any_owner)
-        del self._live[live.session.id]
+        live = await self._get(user, session_id, any_owner=any_owner)
+        self._live.pop(live.session.id, None)
         await self._ended([live])
         if force:
             await live.interpreter.close(force=True)
@@ -213,40 +251,40 @@ class Sessions:
 
     async def workspace_names(self, user: Principal, session_id: str) -> list[str]:
         """Names of the session's objects."""
-        return await self._run(self._get(user, session_id), lambda it: it.workspace_names())
+        return await self._run(await self._get(user, session_id), lambda it: it.workspace_names())
 
     async def workspace_get(self, user: Principal, session_id: str, name: str) -> bytes:
         """One object, serialized in the worker."""
-        return await self._run(self._get(user, session_id), lambda it: it.workspace_get(name))
+        return await self._run(await self._get(user, session_id), lambda it: it.workspace_get(name))
 
     async def workspace_put(self, user: Principal, session_id: str, name: str, data: bytes) -> None:
         """Bind serialized bytes as an object; they are unpickled only in the worker."""
-        live = self._get(user, session_id)
+        live = await self._get(user, session_id)
         await self._run(live, lambda it: it.workspace_put(name, data))
 
     async def workspace_delete(self, user: Principal, session_id: str, name: str) -> None:
         """Remove an object."""
-        await self._run(self._get(user, session_id), lambda it: it.workspace_delete(name))
+        await self._run(await self._get(user, session_id), lambda it: it.workspace_delete(name))
 
     async def file_names(self, user: Principal, session_id: str) -> list[str]:
         """Working-directory files."""
-        return await self._run(self._get(user, session_id), lambda it: it.file_names())
+        return await self._run(await self._get(user, session_id), lambda it: it.file_names())
 
     async def file_get(self, user: Principal, session_id: str, name: str) -> bytes:
         """One working-directory file."""
-        return await self._run(self._get(user, session_id), lambda it: it.file_get(name))
+        return await self._run(await self._get(user, session_id), lambda it: it.file_get(name))
 
     async def file_put(self, user: Principal, session_id: str, name: str, data: bytes) -> None:
         """Write a working-directory file."""
-        await self._run(self._get(user, session_id), lambda it: it.file_put(name, data))
+        await self._run(await self._get(user, session_id), lambda it: it.file_put(name, data))
 
     async def file_delete(self, user: Principal, session_id: str, name: str) -> None:
         """Delete a working-directory file."""
-        await self._run(self._get(user, session_id), lambda it: it.file_delete(name))
+        await self._run(await self._get(user, session_id), lambda it: it.file_delete(name))
 
     async def snapshot(self, user: Principal, session_id: str, name: str | None) -> str:
         """Save the session's workspace and files as a new snapshot; returns its id."""
-        live = self._get(user, session_id)
+        live = await self._get(user, session_id)
         archive = await self._run(live, lambda it: it.snapshot())
         saved = await asyncio.to_thread(
             self._snapshots.save, user, name, archive, session_id, live.session.environment
@@ -255,17 +293,24 @@ class Sessions:
 
     async def load_snapshot(self, user: Principal, session_id: str, snapshot_id: str) -> None:
         """Merge one of the caller's snapshots into the session."""
-        live = self._get(user, session_id)
+        live = await self._get(user, session_id)
         archive = await asyncio.to_thread(self._snapshots.content, user, snapshot_id)
         await self._run(live, lambda it: it.restore(archive))
 
     async def close_idle(self) -> int:
-        """Close sessions unused for longer than the idle limit; returns how many."""
-        limit = time.monotonic() - self._limits.idle_seconds
+        """Close sessions no node used for longer than the idle limit (shared ones too, which
+        web nodes that stopped left behind); returns how many."""
+        if self._factory.shared:
+            await self._shared(None)
+        candidates = [live for live in self._live.values() if not live.lock.locked()]
+        answers = await asyncio.gather(
+            *(live.interpreter.idle_seconds() for live in candidates), return_exceptions=True
+        )
         idle = [
             live
-            for live in self._live.values()
-            if live.last_used < limit and not live.lock.locked()
+            for live, answer in zip(candidates, answers, strict=True)
+            if isinstance(answer, SessionLost | NotFound)
+            or (isinstance(answer, float) and answer > self._limits.idle_seconds)
         ]
         for live in idle:
             self._live.pop(live.session.id, None)
@@ -275,9 +320,11 @@ class Sessions:
         return len(idle)
 
     async def close_all(self) -> None:
-        """Close every session (server shutdown)."""
+        """Close every session (server shutdown); shared ones live on for the other nodes."""
         live_sessions = list(self._live.values())
         self._live.clear()
+        if self._factory.shared:
+            return
         await self._ended(live_sessions)
         await asyncio.gather(*(live.interpreter.close(force=True) for live in live_sessions))
 

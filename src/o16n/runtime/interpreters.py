@@ -5,14 +5,16 @@ from __future__ import annotations
 import asyncio
 import shutil
 import sys
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Protocol, TypeVar, cast
 
-from o16n.domain.models import Environment, ExecutionResult, JsonValue
+from o16n.domain.models import Environment, ExecutionResult, JsonValue, Session
 from o16n.errors import WorkerError
-from o16n.runtime.backend import Worker, WorkerFactory
+from o16n.ids import SessionId, UserId
+from o16n.runtime.backend import Worker
+from o16n.runtime.journal import SessionJournal
 from o16n.runtime.limits import WorkerLimits
 from o16n.runtime.process import WorkerProcess
 from o16n.runtime.protocol import (
@@ -115,12 +117,109 @@ class SessionBackendWorker(Worker, Protocol):
         ...
 
 
-class WorkerInterpreter:
-    """The Interpreter port on one worker (of whichever backend)."""
+class SessionKeeper(Protocol):
+    """Where a session's worker and journal are kept: this web process (local), or an actor
+    that every web node reaches (Ray)."""
 
-    def __init__(self, worker: SessionBackendWorker, call_seconds: float) -> None:
+    @property
+    def worker(self) -> SessionBackendWorker:
+        """The session's current worker."""
+        ...
+
+    def used(self) -> None:
+        """Note a use now."""
+        ...
+
+    async def began(self, code: str) -> None:
+        """An execution of `code` starts (it joins the history)."""
+        ...
+
+    async def ended(self, console_output: str) -> None:
+        """The last execution finished with this console output."""
+        ...
+
+    async def history(self) -> list[str]:
+        """The code executed, oldest first."""
+        ...
+
+    async def console_output(self) -> str:
+        """The console output of the last finished execution."""
+        ...
+
+    async def idle_seconds(self) -> float:
+        """Seconds since the last use (0 while a call runs)."""
+        ...
+
+    async def restart(self) -> None:
+        """Replace the worker by a fresh one (empty workspace)."""
+        ...
+
+
+class LocalKeeper:
+    """A session kept in this web process: its worker, and a journal in memory."""
+
+    def __init__(
+        self,
+        worker: SessionBackendWorker,
+        start_worker: Callable[[], Awaitable[SessionBackendWorker]],
+    ) -> None:
         self._worker = worker
+        self._start_worker = start_worker
+        self._journal = SessionJournal()
+
+    @property
+    def worker(self) -> SessionBackendWorker:
+        """The session's current worker process."""
+        return self._worker
+
+    def used(self) -> None:
+        """Note a use now."""
+        self._journal.used()
+
+    async def began(self, code: str) -> None:
+        """An execution of `code` starts."""
+        self._journal.began(code)
+
+    async def ended(self, console_output: str) -> None:
+        """The last execution finished."""
+        self._journal.ended(console_output)
+
+    async def history(self) -> list[str]:
+        """The code executed, oldest first."""
+        return list(self._journal.history)
+
+    async def console_output(self) -> str:
+        """The last execution's console output."""
+        return self._journal.console_output
+
+    async def idle_seconds(self) -> float:
+        """Seconds since the last use."""
+        return self._journal.idle_seconds()
+
+    async def restart(self) -> None:
+        """Kill the worker, empty its folder and start a new one there."""
+        await close_worker(self._worker, force=True)
+        self._worker = await self._start_worker()
+
+
+async def close_worker(worker: Worker, *, force: bool) -> None:
+    """Stop a worker (at once with `force`) and remove its working directory."""
+    if force:
+        worker.kill()
+    await worker.stop()
+    await asyncio.to_thread(shutil.rmtree, worker.working_dir, True)
+
+
+class WorkerInterpreter:
+    """The Interpreter port on a session's keeper (of whichever backend)."""
+
+    def __init__(self, keeper: SessionKeeper, call_seconds: float) -> None:
+        self._keeper = keeper
         self._seconds = call_seconds
+
+    @property
+    def _worker(self) -> SessionBackendWorker:
+        return self._keeper.worker
 
     @property
     def alive(self) -> bool:
@@ -130,8 +229,15 @@ class WorkerInterpreter:
     async def execute(
         self, code: str, inputs: dict[str, JsonValue], outputs: list[str]
     ) -> ExecutionResult:
-        """Run code in the persistent namespace under the call deadline."""
-        result = await self._worker.execute(code, dict(inputs), outputs, self._seconds)
+        """Run code in the persistent namespace under the call deadline; the history and
+        the last console output record it (an empty one when the worker failed)."""
+        await self._keeper.began(code)
+        try:
+            result = await self._worker.execute(code, dict(inputs), outputs, self._seconds)
+        except WorkerError:
+            await self._keeper.ended("")
+            raise
+        await self._keeper.ended(result.console_output)
         return ExecutionResult(
             success=result.success,
             console_output=result.console_output,
@@ -139,6 +245,26 @@ class WorkerInterpreter:
             outputs=[(name, cast(JsonValue, value)) for name, value in result.outputs],
             changed_files=result.changed_files,
         )
+
+    def used(self) -> None:
+        """Note a use now."""
+        self._keeper.used()
+
+    async def idle_seconds(self) -> float:
+        """Seconds since the last use."""
+        return await self._keeper.idle_seconds()
+
+    async def history(self) -> list[str]:
+        """The code executed, oldest first."""
+        return await self._keeper.history()
+
+    async def console_output(self) -> str:
+        """The last execution's console output."""
+        return await self._keeper.console_output()
+
+    async def restart(self) -> None:
+        """A fresh worker with an empty workspace."""
+        await self._keeper.restart()
 
     async def workspace_names(self) -> list[str]:
         """Names of the user objects."""
@@ -189,43 +315,45 @@ class WorkerInterpreter:
 
     async def close(self, *, force: bool = False) -> None:
         """Stop the worker and remove its working directory."""
-        if force:
-            self._worker.kill()
-        await self._worker.stop()
-        await asyncio.to_thread(shutil.rmtree, self._worker.working_dir, True)
+        await close_worker(self._worker, force=force)
 
 
 class SessionInterpreters:
-    """The InterpreterFactory port on a runtime backend: workers made by `make_worker` (local
-    subprocesses by default); `interpreter_of` gives the Python of a built environment."""
+    """The InterpreterFactory port on local worker processes, kept in this web process;
+    `interpreter_of` gives the Python of a built environment."""
 
-    def __init__(
-        self,
-        config: WorkerConfig,
-        interpreter_of: Callable[[Environment], str] | None,
-        make_worker: WorkerFactory[SessionBackendWorker] = SessionWorker,
-    ) -> None:
+    shared = False  # each web node's sessions are its own
+
+    def __init__(self, config: WorkerConfig, interpreter_of: Callable[[Environment], str]) -> None:
         self._config = config
         self._interpreter_of = interpreter_of
-        self._make_worker = make_worker
         reset_root(config.root)
 
-    async def start(self, label: str, environment: Environment | None = None) -> WorkerInterpreter:
-        """A ready interpreter working in `root/label`, on `environment` when given."""
-        worker = self._make_worker(
-            self._config.root / label,
-            self._config.limits,
-            start_timeout=self._config.start_seconds,
-            identities=self._config.identities,
-            executable=self._executable(environment),
-        )
-        await worker.start()
-        return WorkerInterpreter(worker, self._config.call_seconds)
+    async def start(self, session: Session) -> WorkerInterpreter:
+        """A ready interpreter working in `root/<session id>`, on the session's environment."""
+
+        async def start_worker() -> SessionBackendWorker:
+            worker = SessionWorker(
+                self._config.root / session.id,
+                self._config.limits,
+                start_timeout=self._config.start_seconds,
+                identities=self._config.identities,
+                executable=self._executable(session.environment),
+            )
+            await worker.start()
+            return worker
+
+        keeper = LocalKeeper(await start_worker(), start_worker)
+        return WorkerInterpreter(keeper, self._config.call_seconds)
+
+    async def adopt(self, session_id: str) -> None:
+        """None: no other web node's session is reachable from here."""
+        return None
+
+    async def session_ids(self) -> list[tuple[SessionId, UserId]]:
+        """Not shared: the domain counts its own sessions."""
+        return []
 
     def _executable(self, environment: Environment | None) -> str:
         """The Python of the session's environment (built), else the server's own."""
-        if environment is None:
-            return sys.executable
-        if self._interpreter_of is None:
-            raise WorkerError("sessions with their own environment need the local runtime")
-        return self._interpreter_of(environment)
+        return sys.executable if environment is None else self._interpreter_of(environment)

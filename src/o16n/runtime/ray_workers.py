@@ -27,7 +27,6 @@ from ray.util.scheduling_strategies import NodeAffinitySchedulingStrategy
 import ray
 from o16n.errors import O16nError, WorkerError, WorkerProtocolError, all_error_types
 from o16n.runtime.backend import decoded
-from o16n.runtime.interpreters import SessionRequests
 from o16n.runtime.limits import WorkerLimits
 from o16n.runtime.pipeline import crashed
 from o16n.runtime.protocol import DEFAULT_MAX_FRAME
@@ -115,11 +114,7 @@ class RayWorker:
             self._node = await asyncio.to_thread(self._placement.choose, self._group)
         except (RayError, RuntimeError) as error:
             raise WorkerError(f"no Ray node can take a worker: {error}") from error
-        where = NodeAffinitySchedulingStrategy(self._node, soft=True)
-        host = ray.remote(WorkerHost).options(num_cpus=ACTOR_CPUS, scheduling_strategy=where)
-        self._actor = host.remote(
-            str(self.working_dir), self._limits, self._start_timeout, DEFAULT_MAX_FRAME
-        )
+        self._actor = self._new_actor(NodeAffinitySchedulingStrategy(self._node, soft=True))
         try:
             relayed = await asyncio.wait_for(self._actor.start.remote(), self._start_timeout)
         except (RayError, TimeoutError) as error:
@@ -130,6 +125,15 @@ class RayWorker:
             raise _error(relayed)
         self._alive = True
         self._watcher = asyncio.get_running_loop().create_task(self._watch())
+
+    def _new_actor(self, where: NodeAffinitySchedulingStrategy) -> Any:
+        """The actor that hosts the worker, placed by `where`."""
+        host = ray.remote(WorkerHost).options(num_cpus=ACTOR_CPUS, scheduling_strategy=where)
+        return host.remote(*self._host_arguments())
+
+    def _host_arguments(self) -> tuple[object, ...]:
+        """What a `WorkerHost` is made of."""
+        return (str(self.working_dir), self._limits, self._start_timeout, DEFAULT_MAX_FRAME)
 
     async def call(
         self, kind: str, payload: dict[str, object], timeout: float
@@ -214,7 +218,3 @@ class RayWorker:
             with contextlib.suppress(RayError, ValueError):
                 ray.kill(self._actor)
         self._actor = None
-
-
-class RaySessionWorker(SessionRequests, RayWorker):
-    """A Ray-hosted worker driven as a session's interpreter."""

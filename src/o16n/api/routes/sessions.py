@@ -97,18 +97,18 @@ async def execute_code(call: Call) -> Response:
 
 async def console_output(call: Call) -> Response:
     """Console output of the last execution."""
-    text = call.services.sessions.console_output(call.user, session_id(call))
+    text = await call.services.sessions.console_output(call.user, session_id(call))
     return JSONResponse(ConsoleOutputResponse(consoleOutput=text).model_dump())
 
 
 async def history(call: Call) -> Response:
     """Code executed in the session, oldest first."""
-    return JSONResponse(call.services.sessions.history(call.user, session_id(call)))
+    return JSONResponse(await call.services.sessions.history(call.user, session_id(call)))
 
 
 async def cancel(call: Call) -> Response:
     """Interrupt the running execution (best effort)."""
-    call.services.sessions.cancel(call.user, session_id(call))
+    await call.services.sessions.cancel(call.user, session_id(call))
     return JSONResponse("cancelled")
 
 

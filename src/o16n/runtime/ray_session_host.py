@@ -1,0 +1,94 @@
+"""The Ray actor that keeps one session for every web node: its worker, and what the web
+nodes must share of it (its record, history, last console output and last use).
+
+It is a detached actor named after the session (`ray_sessions`), so it outlives the web node
+that started it. Like `ray_host.WorkerHost`, whose relay it uses, it runs o16n's code only: user
+code runs in its worker. A worker that crashed or passed its deadline is replaced here by a
+fresh one (an empty workspace), and the session keeps its name and journal.
+"""
+
+from __future__ import annotations
+
+import ray
+from o16n.domain.models import Session
+from o16n.runtime.journal import SessionJournal
+from o16n.runtime.ray_host import Relayed, WorkerHost
+
+_KILLED_GRACE = 1.0  # seconds a killed worker is given to be reaped
+
+
+class SessionHost:
+    """One session's worker on this node and its journal (an asyncio actor)."""
+
+    def __init__(self, session: Session, host_arguments: tuple[object, ...]) -> None:
+        self._session = session
+        self._arguments = host_arguments
+        self._host = WorkerHost(*host_arguments)  # type: ignore[arg-type]
+        self._journal = SessionJournal()
+
+    def described(self) -> tuple[Session, str]:
+        """The session's record and the id of the Ray node this actor runs on."""
+        return self._session, ray.get_runtime_context().get_node_id()
+
+    async def start(self) -> Relayed:
+        """Start the worker and complete its handshake."""
+        self._journal.used()
+        return await self._host.start()
+
+    async def call(self, kind: str, payload: dict[str, object], timeout: float) -> Relayed:
+        """One request to the worker; its reply. The session is in use meanwhile."""
+        self._journal.used()
+        try:
+            return await self._host.call(kind, payload, timeout)
+        finally:
+            self._journal.used()
+
+    async def restart(self) -> Relayed:
+        """Replace the worker by a fresh one in an emptied folder."""
+        self._host.kill()
+        await self._host.stop(_KILLED_GRACE)
+        self._host = WorkerHost(*self._arguments)  # type: ignore[arg-type]
+        return await self.start()
+
+    def began(self, code: str) -> None:
+        """An execution of `code` starts."""
+        self._journal.began(code)
+
+    def ended(self, console_output: str) -> None:
+        """The last execution finished with this console output."""
+        self._journal.ended(console_output)
+
+    def history(self) -> list[str]:
+        """The code executed, oldest first."""
+        self._journal.used()
+        return list(self._journal.history)
+
+    def console_output(self) -> str:
+        """The last execution's console output."""
+        self._journal.used()
+        return self._journal.console_output
+
+    def idle_seconds(self) -> float:
+        """Seconds since the last use by any web node (0 while a call runs)."""
+        return 0.0 if self._host.in_flight() else self._journal.idle_seconds()
+
+    def in_flight(self) -> int:
+        """Calls sent to the worker and not yet answered."""
+        return self._host.in_flight()
+
+    def interrupt(self) -> None:
+        """KeyboardInterrupt in the worker's running call."""
+        self._journal.used()
+        self._host.interrupt()
+
+    def kill(self) -> None:
+        """Kill the worker now."""
+        self._host.kill()
+
+    async def stop(self, grace: float) -> None:
+        """Stop the worker and remove its folder (the session closes)."""
+        await self._host.stop(grace)
+
+    async def watch(self) -> int | None:
+        """Return when the current worker has exited (its return code)."""
+        return await self._host.watch()

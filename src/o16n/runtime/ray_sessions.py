@@ -1,0 +1,201 @@
+"""Sessions on a Ray cluster: each is a detached actor (`ray_session_host.SessionHost`) named
+after the session and its owner in the `o16n` namespace, which every web node finds by name.
+
+Any web node serves any session directly (it adopts the actor on first use) and a session
+outlives the web node that opened it. When the actor is gone, the node it ran on tells why:
+still alive, the session was closed (NotFound); dead, the session is lost with it
+(SessionLost, a 502 naming the node; snapshots are in the store, unaffected).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import sys
+from collections.abc import Awaitable
+from typing import Any, TypeVar
+
+from ray.exceptions import ActorDiedError, RayError
+from ray.util.scheduling_strategies import NodeAffinitySchedulingStrategy
+
+import ray
+from o16n.domain.models import Session
+from o16n.errors import NodeUnavailable, NotFound, O16nError, SessionLost, WorkerError
+from o16n.ids import SessionId, UserId
+from o16n.runtime.interpreters import SessionRequests, WorkerConfig, WorkerInterpreter
+from o16n.runtime.ray_host import Relayed
+from o16n.runtime.ray_nodes import address_of
+from o16n.runtime.ray_session_host import SessionHost
+from o16n.runtime.ray_workers import ACTOR_CPUS, RayWorker, _error
+
+NAMESPACE = "o16n"
+_PREFIX = "session"
+_T = TypeVar("_T")
+
+
+def actor_name(session_id: str, owner_id: str) -> str:
+    """The name of a session's actor: its owner and its id."""
+    return f"{_PREFIX}:{owner_id}:{session_id}"
+
+
+def _named_session(name: str) -> tuple[SessionId, UserId] | None:
+    """(session id, owner id) of a session actor's name; None for other actors."""
+    prefix, _, rest = name.partition(":")
+    owner, _, session_id = rest.rpartition(":")
+    if prefix != _PREFIX or not owner or not session_id:
+        return None
+    return SessionId(session_id), UserId(owner)
+
+
+def _node_state(node_id: str | None) -> tuple[bool, str]:
+    """Whether the Ray node of that id is alive, and its address (blocking: asks the
+    cluster)."""
+    nodes: list[dict[str, Any]] = ray.nodes()  # type: ignore[no-untyped-call]
+    for node in nodes:
+        if node["NodeID"] == node_id:
+            return bool(node["Alive"]), address_of(node)
+    return False, f"of id {node_id}"
+
+
+class RaySessionWorker(SessionRequests, RayWorker):
+    """A session's worker under its named actor, and the keeper of its journal there."""
+
+    def __init__(self, session: Session, config: WorkerConfig) -> None:
+        super().__init__(
+            config.root / session.id,
+            config.limits,
+            start_timeout=config.start_seconds,
+            identities=config.identities,
+            executable=sys.executable,
+        )
+        self._session = session
+        self._host_node: str | None = None  # the Ray node the actor runs on
+
+    @property
+    def worker(self) -> RaySessionWorker:
+        """The session's worker (the actor replaces it in place)."""
+        return self
+
+    def _new_actor(self, where: NodeAffinitySchedulingStrategy) -> Any:
+        """The session's detached, named actor."""
+        host = ray.remote(SessionHost).options(
+            name=actor_name(self._session.id, self._session.owner_id),
+            namespace=NAMESPACE,
+            lifetime="detached",
+            num_cpus=ACTOR_CPUS,
+            scheduling_strategy=where,
+        )
+        return host.remote(self._session, self._host_arguments())
+
+    async def start(self) -> None:
+        """Create the actor, start its worker and learn which node it runs on."""
+        await super().start()
+        _, self._host_node = await self._asked(self._actor.described.remote())
+
+    def attach(self, actor: Any, node: str) -> None:
+        """Drive the running actor of a session another web node started."""
+        self._actor = actor
+        self._host_node = node
+        self._alive = True
+        self._watcher = asyncio.get_running_loop().create_task(self._watch())
+
+    def used(self) -> None:
+        """Nothing to do here: every call to the actor counts as a use."""
+
+    async def began(self, code: str) -> None:
+        """An execution of `code` starts."""
+        await self._asked(self._actor.began.remote(code))
+
+    async def ended(self, console_output: str) -> None:
+        """The last execution finished."""
+        await self._asked(self._actor.ended.remote(console_output))
+
+    async def history(self) -> list[str]:
+        """The code executed, oldest first (by any web node)."""
+        history: list[str] = await self._asked(self._actor.history.remote())
+        return history
+
+    async def console_output(self) -> str:
+        """The last execution's console output."""
+        text: str = await self._asked(self._actor.console_output.remote())
+        return text
+
+    async def idle_seconds(self) -> float:
+        """Seconds since any web node used the session."""
+        seconds: float = await self._asked(self._actor.idle_seconds.remote())
+        return seconds
+
+    async def restart(self) -> None:
+        """A fresh worker under the same actor (the session keeps its name and journal)."""
+        if self._watcher is not None:
+            self._watcher.cancel()  # it watched the worker being replaced
+        relayed: Relayed = await self._asked(self._actor.restart.remote())
+        if relayed[0] == "error":
+            raise _error(relayed)
+        self._alive = True
+        self._aborted = None
+        self._head_at_death = None
+        self._watcher = asyncio.get_running_loop().create_task(self._watch())
+
+    async def _asked(self, answer: Awaitable[_T]) -> _T:
+        """An actor's answer; when the actor is gone, why (closed, or its node died)."""
+        try:
+            return await answer
+        except RayError as error:
+            self._alive = False
+            raise await self._unanswered(error) from error
+
+    async def _unanswered(self, error: RayError) -> O16nError:
+        """Why the actor did not answer: the session was closed (its node is alive), its
+        node died (SessionLost), or its node does not answer yet (NodeUnavailable)."""
+        alive, address = await asyncio.to_thread(_node_state, self._host_node)
+        if alive and isinstance(error, ActorDiedError):
+            return NotFound(
+                f"no session {self._session.id!r}: it was closed, or its actor ended", field="id"
+            )
+        if not alive:
+            return SessionLost(
+                f"the session {self._session.id} is lost: the Ray node {address} that ran its "
+                "interpreter died; open a new session (snapshots are kept)"
+            )
+        return NodeUnavailable(
+            f"the Ray node {address} that runs the session's interpreter does not answer "
+            f"({type(error).__name__}); if it died, the session is lost: open a new one "
+            "(snapshots are kept)"
+        )
+
+
+class RaySessionInterpreters:
+    """The InterpreterFactory port on Ray: sessions that every web node reaches."""
+
+    shared = True
+
+    def __init__(self, config: WorkerConfig) -> None:
+        self._config = config
+
+    async def start(self, session: Session) -> WorkerInterpreter:
+        """The session's actor, started with a ready worker, on the server's Python."""
+        if session.environment is not None:
+            raise WorkerError("sessions with their own environment need the local runtime")
+        worker = RaySessionWorker(session, self._config)
+        await worker.start()
+        return WorkerInterpreter(worker, self._config.call_seconds)
+
+    async def adopt(self, session_id: str) -> tuple[Session, WorkerInterpreter] | None:
+        """The running session of that id, whichever web node started it; else None."""
+        owners = dict(await self.session_ids())
+        if session_id not in owners:
+            return None
+        name = actor_name(session_id, owners[SessionId(session_id)])
+        try:
+            actor = await asyncio.to_thread(ray.get_actor, name, NAMESPACE)
+            session, node = await actor.described.remote()
+        except (ValueError, RayError):  # closed meanwhile
+            return None
+        worker = RaySessionWorker(session, self._config)
+        worker.attach(actor, node)
+        return session, WorkerInterpreter(worker, self._config.call_seconds)
+
+    async def session_ids(self) -> list[tuple[SessionId, UserId]]:
+        """Each running session's id and owner, from the names of the actors."""
+        names = await asyncio.to_thread(ray.util.list_named_actors)
+        return [named for named in map(_named_session, names) if named is not None]

@@ -1,0 +1,127 @@
+"""Sessions as named Ray actors: two web nodes on one Ray cluster and one database (the same
+SQLite file) serve every session directly; a session outlives the web node that opened it;
+one whose Ray node died answers a clear error, and its snapshot still serves."""
+
+from __future__ import annotations
+
+import secrets
+import shutil
+import time
+from collections.abc import Iterator
+
+import httpx
+import pytest
+
+from tests.harness import Server, assert_error, traversable_tmp_dir
+from tests.ray_cluster import RayCluster
+from tests.services.publishing import execute, take_snapshot
+
+UNANSWERED_WITHIN_SECONDS = 5.0  # the session answers a 502 naming its node
+LOST_WITHIN_SECONDS = 40.0  # Ray declares the node dead (its health checks: about 15 s)
+
+
+@pytest.fixture(scope="module")
+def web_nodes(ray_cluster: RayCluster) -> Iterator[list[Server]]:
+    """Two o16n web nodes with one database, one blob folder and one cluster secret (as in a
+    deployment: forwarding would be on if sessions needed it)."""
+    root = traversable_tmp_dir("o16n-ray-sessions-")
+    settings = {
+        "O16N_RUNTIME": "ray",
+        "O16N_RAY_ADDRESS": ray_cluster.address,
+        "O16N_DATABASE_URL": f"sqlite:///{root / 'shared.db'}",
+        "O16N_BLOB_URL": f"file://{root / 'blobs'}",
+        "O16N_CLUSTER_SECRET": secrets.token_urlsafe(24),
+    }
+    nodes: list[Server] = []
+    try:
+        for index in range(2):  # one after the other: the first creates the schema
+            nodes.append(Server(root / f"node{index}", env=settings, own_socket=True).start())
+        yield nodes
+    finally:
+        for node in nodes:
+            node.stop()
+        shutil.rmtree(root, ignore_errors=True)
+
+
+def _y(client: httpx.Client, session: str) -> object:
+    """Run `y = x + 1` in the session; the value of y."""
+    body = {"code": "y = x + 1", "outputParameters": ["y"]}
+    response = client.post(f"/sessions/{session}/execute", json=body)
+    assert response.status_code == 200, response.text
+    return response.json()["outputParameters"][0]["value"]
+
+
+def test_every_web_node_serves_a_session_and_closing_it_anywhere_ends_it(
+    web_nodes: list[Server],
+) -> None:
+    first, second = web_nodes
+    token = first.token()
+    with first.client(token) as on_first, second.client(token) as on_second:
+        session = on_first.post("/sessions", json={"name": "shared"}).json()["sessionId"]
+        execute(on_first, session, "x = 41")
+        assert _y(on_second, session) == 42
+        assert on_first.get(f"/sessions/{session}/history").json() == ["x = 41", "y = x + 1"]
+        listed = on_second.get("/sessions").json()
+        assert [item["name"] for item in listed if item["id"] == session] == ["shared"]
+        assert on_second.delete(f"/sessions/{session}").status_code == 200
+        assert_error(on_first.get(f"/sessions/{session}/history"), 404)
+        assert_error(on_second.get(f"/sessions/{session}/history"), 404)
+
+
+def test_a_session_outlives_the_web_node_that_opened_it(web_nodes: list[Server]) -> None:
+    """Kills the first web node: the tests after this one use the second."""
+    first, second = web_nodes
+    token = first.token()
+    with first.client(token) as on_first:
+        session = on_first.post("/sessions", json={}).json()["sessionId"]
+        execute(on_first, session, "x = 41")
+    first.kill()
+    with second.client(token) as on_second:
+        assert _y(on_second, session) == 42
+        assert on_second.get(f"/sessions/{session}/workspace").json() == ["x", "y"]
+        assert on_second.delete(f"/sessions/{session}").status_code == 200
+
+
+def _until_failed(client: httpx.Client, session: str, seconds: float) -> dict[str, object]:
+    """Execute in the session until it answers an error (within `seconds`); that error.
+    Before it, every execution succeeds: the killed node's actor lingers a moment."""
+    deadline = time.monotonic() + seconds
+    while True:
+        response = client.post(f"/sessions/{session}/execute", json={"code": "x"})
+        if response.status_code != 200:
+            return assert_error(response, 502)
+        assert response.json()["success"] is True, response.text
+        assert time.monotonic() < deadline, f"the session still answers after {seconds} s"
+        time.sleep(0.1)
+
+
+def test_a_session_whose_ray_node_died_answers_a_clear_error(
+    web_nodes: list[Server], ray_cluster: RayCluster
+) -> None:
+    second = web_nodes[1]
+    doomed = ray_cluster.add_node()
+    with second.client(second.token()) as client:
+        assert client.post("/computenodes", json={"entries": [doomed]}).status_code == 200
+        try:  # the session's actor goes to the new node
+            session = client.post("/sessions", json={}).json()["sessionId"]
+        finally:
+            removed = client.request("DELETE", "/computenodes", json={"entries": [doomed]})
+            assert removed.status_code == 200, removed.text
+        execute(client, session, "x = 41")
+        snapshot = take_snapshot(client, session)
+        ray_cluster.kill_node(doomed)
+        killed_at = time.monotonic()
+        failed = _until_failed(client, session, UNANSWERED_WITHIN_SECONDS)
+        unanswered_after = time.monotonic() - killed_at
+        assert failed["errorCode"] in {"node_unavailable", "session_lost"}, failed
+        assert doomed in str(failed["message"]) and "snapshots are kept" in str(failed["message"])
+        while failed["errorCode"] != "session_lost":  # once Ray declares the node dead
+            assert time.monotonic() - killed_at < LOST_WITHIN_SECONDS, failed
+            time.sleep(0.5)
+            failed = _until_failed(client, session, 0)
+        lost_after = time.monotonic() - killed_at
+        print(f"unanswered after {unanswered_after:.1f} s, lost after {lost_after:.1f} s")
+        assert_error(client.get(f"/sessions/{session}/history"), 404)  # gone, not replaced
+        restored = client.post("/sessions", json={"snapshotId": snapshot})
+        assert restored.status_code == 201, restored.text
+        assert _y(client, restored.json()["sessionId"]) == 42

@@ -8,6 +8,9 @@ import secrets
 import shutil
 import time
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+from pathlib import Path
 
 import httpx
 import pytest
@@ -16,12 +19,27 @@ from tests.harness import Server, assert_error, traversable_tmp_dir
 from tests.ray_cluster import RayCluster
 from tests.services.publishing import execute, take_snapshot
 
-UNANSWERED_WITHIN_SECONDS = 5.0  # the session answers a 502 naming its node
+UNANSWERED_WITHIN_SECONDS = 10.0  # the session answers a 502 naming its node
 LOST_WITHIN_SECONDS = 40.0  # Ray declares the node dead (its health checks: about 15 s)
+CRASH = "import os\nos._exit(3)"
+
+
+@dataclass
+class WebNodes:
+    """The two web nodes, and what starts one more like them."""
+
+    nodes: list[Server]
+    root: Path
+    settings: dict[str, str]
+
+    def start(self, name: str, **extra: str) -> Server:
+        """One more web node of the same deployment (`extra` settings on top)."""
+        server = Server(self.root / name, env={**self.settings, **extra}, own_socket=True)
+        return server.start()
 
 
 @pytest.fixture(scope="module")
-def web_nodes(ray_cluster: RayCluster) -> Iterator[list[Server]]:
+def web(ray_cluster: RayCluster) -> Iterator[WebNodes]:
     """Two o16n web nodes with one database, one blob folder and one cluster secret (as in a
     deployment: forwarding would be on if sessions needed it)."""
     root = traversable_tmp_dir("o16n-ray-sessions-")
@@ -32,13 +50,13 @@ def web_nodes(ray_cluster: RayCluster) -> Iterator[list[Server]]:
         "O16N_BLOB_URL": f"file://{root / 'blobs'}",
         "O16N_CLUSTER_SECRET": secrets.token_urlsafe(24),
     }
-    nodes: list[Server] = []
+    web = WebNodes([], root, settings)
     try:
         for index in range(2):  # one after the other: the first creates the schema
-            nodes.append(Server(root / f"node{index}", env=settings, own_socket=True).start())
-        yield nodes
+            web.nodes.append(web.start(f"node{index}"))
+        yield web
     finally:
-        for node in nodes:
+        for node in web.nodes:
             node.stop()
         shutil.rmtree(root, ignore_errors=True)
 
@@ -52,9 +70,9 @@ def _y(client: httpx.Client, session: str) -> object:
 
 
 def test_every_web_node_serves_a_session_and_closing_it_anywhere_ends_it(
-    web_nodes: list[Server],
+    web: WebNodes,
 ) -> None:
-    first, second = web_nodes
+    first, second = web.nodes
     token = first.token()
     with first.client(token) as on_first, second.client(token) as on_second:
         session = on_first.post("/sessions", json={"name": "shared"}).json()["sessionId"]
@@ -68,9 +86,46 @@ def test_every_web_node_serves_a_session_and_closing_it_anywhere_ends_it(
         assert_error(on_second.get(f"/sessions/{session}/history"), 404)
 
 
-def test_a_session_outlives_the_web_node_that_opened_it(web_nodes: list[Server]) -> None:
+def test_a_crashed_worker_is_replaced_inside_the_session_actor(web: WebNodes) -> None:
+    first, second = web.nodes
+    token = first.token()
+    with first.client(token) as on_first, second.client(token) as on_second:
+        session = on_first.post("/sessions", json={}).json()["sessionId"]
+        execute(on_first, session, "x = 41")
+        crashed = on_second.post(f"/sessions/{session}/execute", json={"code": CRASH}).json()
+        assert crashed["success"] is False and "restarted" in crashed["errorMessage"], crashed
+        execute(on_first, session, "y = 1")  # the same session, with a fresh workspace
+        assert on_first.get(f"/sessions/{session}/workspace").json() == ["y"]
+        assert on_second.get(f"/sessions/{session}/history").json() == ["x = 41", CRASH, "y = 1"]
+        assert on_first.delete(f"/sessions/{session}").status_code == 200
+
+
+def test_any_web_node_closes_sessions_idle_on_every_node_but_not_busy_ones(
+    web: WebNodes,
+) -> None:
+    second = web.nodes[1]
+    reaper = web.start("reaper", O16N_SESSION_IDLE_SECONDS="2")  # looks every second
+    try:
+        with second.client(second.token()) as client:
+            idle = client.post("/sessions", json={}).json()["sessionId"]
+            busy = client.post("/sessions", json={}).json()["sessionId"]
+            with ThreadPoolExecutor(1) as pool:  # runs longer than the reaper's idle limit
+                running = pool.submit(execute, client, busy, "import time\ntime.sleep(5)")
+                deadline = time.monotonic() + 20
+                while idle in {item["id"] for item in client.get("/sessions").json()}:
+                    assert time.monotonic() < deadline, "the idle session was not closed"
+                    time.sleep(0.5)  # listing is no use of a session
+                running.result(timeout=30)
+            assert_error(client.get(f"/sessions/{idle}/history"), 404)
+            assert client.get(f"/sessions/{busy}/history").status_code == 200
+            assert client.delete(f"/sessions/{busy}").status_code == 200
+    finally:
+        reaper.stop()
+
+
+def test_a_session_outlives_the_web_node_that_opened_it(web: WebNodes) -> None:
     """Kills the first web node: the tests after this one use the second."""
-    first, second = web_nodes
+    first, second = web.nodes
     token = first.token()
     with first.client(token) as on_first:
         session = on_first.post("/sessions", json={}).json()["sessionId"]
@@ -96,9 +151,9 @@ def _until_failed(client: httpx.Client, session: str, seconds: float) -> dict[st
 
 
 def test_a_session_whose_ray_node_died_answers_a_clear_error(
-    web_nodes: list[Server], ray_cluster: RayCluster
+    web: WebNodes, ray_cluster: RayCluster
 ) -> None:
-    second = web_nodes[1]
+    second = web.nodes[1]
     doomed = ray_cluster.add_node()
     with second.client(second.token()) as client:
         assert client.post("/computenodes", json={"entries": [doomed]}).status_code == 200

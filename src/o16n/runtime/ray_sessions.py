@@ -89,14 +89,17 @@ class RaySessionWorker(SessionRequests, RayWorker):
     async def start(self) -> None:
         """Create the actor, start its worker and learn which node it runs on."""
         await super().start()
-        _, self._host_node = await self._asked(self._actor.described.remote())
+        try:
+            _, self._host_node = await self._asked(self._actor.described.remote())
+        except O16nError:
+            await self.stop()
+            raise
 
     def attach(self, actor: Any, node: str) -> None:
         """Drive the running actor of a session another web node started."""
         self._actor = actor
         self._host_node = node
         self._alive = True
-        self._watcher = asyncio.get_running_loop().create_task(self._watch())
 
     def used(self) -> None:
         """Nothing to do here: every call to the actor counts as a use."""
@@ -126,15 +129,16 @@ class RaySessionWorker(SessionRequests, RayWorker):
 
     async def restart(self) -> None:
         """A fresh worker under the same actor (the session keeps its name and journal)."""
-        if self._watcher is not None:
-            self._watcher.cancel()  # it watched the worker being replaced
         relayed: Relayed = await self._asked(self._actor.restart.remote())
         if relayed[0] == "error":
             raise _error(relayed)
         self._alive = True
         self._aborted = None
         self._head_at_death = None
-        self._watcher = asyncio.get_running_loop().create_task(self._watch())
+
+    async def _watch(self) -> None:
+        """Nothing to watch from here: any web node may replace the session's worker, and
+        the actor answers the next call of a worker that died with WorkerCrashed."""
 
     async def _asked(self, answer: Awaitable[_T]) -> _T:
         """An actor's answer; when the actor is gone, why (closed, or its node died)."""

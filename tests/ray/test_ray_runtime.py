@@ -73,7 +73,7 @@ def test_a_session_runs_on_ray_and_its_snapshot_serves_a_service(ray_server: Ser
             shown = client.post(
                 f"/sessions/{session}/execute", json={"code": "", "outputParameters": ["parent"]}
             ).json()
-            assert shown["outputParameters"][0]["value"].startswith("ray::WorkerHost"), shown
+            assert shown["outputParameters"][0]["value"].startswith("ray::SessionHost"), shown
             snapshot = take_snapshot(client, session)
         finally:
             client.delete(f"/sessions/{session}")

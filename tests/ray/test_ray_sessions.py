@@ -61,6 +61,13 @@ def web(ray_cluster: RayCluster) -> Iterator[WebNodes]:
         shutil.rmtree(root, ignore_errors=True)
 
 
+def _opened(client: httpx.Client, body: dict[str, object] | None = None) -> str:
+    """A new session's id."""
+    response = client.post("/sessions", json=body or {})
+    assert response.status_code == 201, response.text
+    return str(response.json()["sessionId"])
+
+
 def _y(client: httpx.Client, session: str) -> object:
     """Run `y = x + 1` in the session; the value of y."""
     body = {"code": "y = x + 1", "outputParameters": ["y"]}
@@ -75,7 +82,7 @@ def test_every_web_node_serves_a_session_and_closing_it_anywhere_ends_it(
     first, second = web.nodes
     token = first.token()
     with first.client(token) as on_first, second.client(token) as on_second:
-        session = on_first.post("/sessions", json={"name": "shared"}).json()["sessionId"]
+        session = _opened(on_first, {"name": "shared"})
         execute(on_first, session, "x = 41")
         assert _y(on_second, session) == 42
         assert on_first.get(f"/sessions/{session}/history").json() == ["x = 41", "y = x + 1"]
@@ -90,7 +97,7 @@ def test_a_crashed_worker_is_replaced_inside_the_session_actor(web: WebNodes) ->
     first, second = web.nodes
     token = first.token()
     with first.client(token) as on_first, second.client(token) as on_second:
-        session = on_first.post("/sessions", json={}).json()["sessionId"]
+        session = _opened(on_first)
         execute(on_first, session, "x = 41")
         crashed = on_second.post(f"/sessions/{session}/execute", json={"code": CRASH}).json()
         assert crashed["success"] is False and "restarted" in crashed["errorMessage"], crashed
@@ -107,8 +114,8 @@ def test_any_web_node_closes_sessions_idle_on_every_node_but_not_busy_ones(
     reaper = web.start("reaper", O16N_SESSION_IDLE_SECONDS="2")  # looks every second
     try:
         with second.client(second.token()) as client:
-            idle = client.post("/sessions", json={}).json()["sessionId"]
-            busy = client.post("/sessions", json={}).json()["sessionId"]
+            idle = _opened(client)
+            busy = _opened(client)
             with ThreadPoolExecutor(1) as pool:  # runs longer than the reaper's idle limit
                 running = pool.submit(execute, client, busy, "import time\ntime.sleep(5)")
                 deadline = time.monotonic() + 20
@@ -128,7 +135,7 @@ def test_a_session_outlives_the_web_node_that_opened_it(web: WebNodes) -> None:
     first, second = web.nodes
     token = first.token()
     with first.client(token) as on_first:
-        session = on_first.post("/sessions", json={}).json()["sessionId"]
+        session = _opened(on_first)
         execute(on_first, session, "x = 41")
     first.kill()
     with second.client(token) as on_second:
@@ -158,7 +165,7 @@ def test_a_session_whose_ray_node_died_answers_a_clear_error(
     with second.client(second.token()) as client:
         assert client.post("/computenodes", json={"entries": [doomed]}).status_code == 200
         try:  # the session's actor goes to the new node
-            session = client.post("/sessions", json={}).json()["sessionId"]
+            session = _opened(client)
         finally:
             removed = client.request("DELETE", "/computenodes", json={"entries": [doomed]})
             assert removed.status_code == 200, removed.text

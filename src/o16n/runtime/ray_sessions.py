@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import sys
+import time
 from collections.abc import Awaitable
 from typing import Any, TypeVar
 
@@ -29,6 +30,7 @@ from o16n.runtime.ray_workers import ACTOR_CPUS, RayWorker, _error
 
 NAMESPACE = "o16n"
 _PREFIX = "session"
+_END_SECONDS = 10.0  # how long a closing session waits for Ray to end its actor
 _T = TypeVar("_T")
 
 
@@ -54,6 +56,18 @@ def _node_state(node_id: str | None) -> tuple[bool, str]:
         if node["NodeID"] == node_id:
             return bool(node["Alive"]), address_of(node)
     return False, f"of id {node_id}"
+
+
+def _wait_unnamed(name: str, seconds: float) -> None:
+    """Return once no actor has that name (a killed actor loses it when Ray has ended it),
+    or after `seconds` (blocking)."""
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        try:
+            ray.get_actor(name, NAMESPACE)
+        except ValueError:
+            return
+        time.sleep(0.02)
 
 
 class RaySessionWorker(SessionRequests, RayWorker):
@@ -94,6 +108,12 @@ class RaySessionWorker(SessionRequests, RayWorker):
         except O16nError:
             await self.stop()
             raise
+
+    async def stop(self, grace: float = 2.0) -> None:
+        """Stop the worker and end the actor; return once no web node reaches it any more."""
+        await super().stop(grace)
+        name = actor_name(self._session.id, self._session.owner_id)
+        await asyncio.to_thread(_wait_unnamed, name, _END_SECONDS)
 
     def attach(self, actor: Any, node: str) -> None:
         """Drive the running actor of a session another web node started."""

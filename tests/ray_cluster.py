@@ -27,6 +27,9 @@ for line in sys.stdin:
         address = f"http://{node.node_ip_address}:{node.node_manager_port}"
         added[address] = node
         print(address, flush=True)
+    elif command == "settle":
+        cluster.wait_for_nodes(timeout=60)
+        print("settled", flush=True)
     elif command == "kill":
         cluster.remove_node(added.pop(argument), allow_graceful=False)
         print("killed", flush=True)
@@ -69,6 +72,11 @@ class RayCluster:
     def kill_node(self, address: str) -> None:
         """SIGKILL the processes of a node `add_node` started."""
         assert self._command(f"kill {address}") == "killed"
+
+    def settle(self) -> None:
+        """Return once Ray sees exactly the nodes alive that were not killed (a killed node
+        counts as alive until Ray's health checks declare it dead)."""
+        assert self._command("settle") == "settled"
 
     def _command(self, line: str) -> str:
         assert self.process.stdin is not None and self.process.stdout is not None

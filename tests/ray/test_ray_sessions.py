@@ -42,6 +42,7 @@ class WebNodes:
 def web(ray_cluster: RayCluster) -> Iterator[WebNodes]:
     """Two o16n web nodes with one database, one blob folder and one cluster secret (as in a
     deployment: forwarding would be on if sessions needed it)."""
+    ray_cluster.settle()  # no actor is placed on a node that an earlier module killed
     root = traversable_tmp_dir("o16n-ray-sessions-")
     settings = {
         "O16N_RUNTIME": "ray",

@@ -9,12 +9,24 @@ fresh one (an empty workspace), and the session keeps its name and journal.
 
 from __future__ import annotations
 
+import msgpack
+
 import ray
 from o16n.domain.models import Session
 from o16n.runtime.journal import SessionJournal
 from o16n.runtime.ray_host import Relayed, WorkerHost
 
 _KILLED_GRACE = 1.0  # seconds a killed worker is given to be reaped
+
+
+def _console_output(relayed: Relayed) -> str:
+    """The console output of a relayed execute reply (empty for an error or a reply
+    without one: the web side rejects that reply)."""
+    if relayed[0] != "reply":
+        return ""
+    answer = msgpack.unpackb(relayed[1], raw=False)
+    text = answer.get("consoleOutput") if isinstance(answer, dict) else None
+    return text if isinstance(text, str) else ""
 
 
 class SessionHost:
@@ -36,12 +48,19 @@ class SessionHost:
         return await self._host.start()
 
     async def call(self, kind: str, payload: dict[str, object], timeout: float) -> Relayed:
-        """One request to the worker; its reply. The session is in use meanwhile."""
+        """One request to the worker; its reply. The session is in use meanwhile; an
+        execution joins the history and leaves its console output (empty when it failed)."""
+        executing = kind == "execute"
+        if executing:
+            self._journal.began(str(payload.get("code", "")))
         self._journal.used()
         try:
-            return await self._host.call(kind, payload, timeout)
+            relayed = await self._host.call(kind, payload, timeout)
         finally:
             self._journal.used()
+        if executing:
+            self._journal.ended(_console_output(relayed))
+        return relayed
 
     async def restart(self) -> Relayed:
         """Replace the worker by a fresh one in an emptied folder."""
@@ -49,14 +68,6 @@ class SessionHost:
         await self._host.stop(_KILLED_GRACE)
         self._host = WorkerHost(*self._arguments)  # type: ignore[arg-type]
         return await self.start()
-
-    def began(self, code: str) -> None:
-        """An execution of `code` starts."""
-        self._journal.began(code)
-
-    def ended(self, console_output: str) -> None:
-        """The last execution finished with this console output."""
-        self._journal.ended(console_output)
 
     def history(self) -> list[str]:
         """The code executed, oldest first."""

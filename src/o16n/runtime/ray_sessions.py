@@ -125,12 +125,10 @@ class RaySessionWorker(SessionRequests, RayWorker):
         """Nothing to do here: every call to the actor counts as a use."""
 
     async def began(self, code: str) -> None:
-        """An execution of `code` starts."""
-        await self._asked(self._actor.began.remote(code))
+        """Nothing to do here: the actor records the execution as it relays it."""
 
     async def ended(self, console_output: str) -> None:
-        """The last execution finished."""
-        await self._asked(self._actor.ended.remote(console_output))
+        """Nothing to do here: the actor keeps the execution's console output."""
 
     async def history(self) -> list[str]:
         """The code executed, oldest first (by any web node)."""

@@ -3,8 +3,9 @@
 A worker is one interpreter running o16n's worker loop (`python -m o16n.runtime.worker`, the
 `runtime/worker/` package) and speaking `protocol` frames. Pools (`service_pools`,
 `version_pool`, `spares`, `service_worker`) and sessions (`interpreters`) are written once
-against `Worker`; a backend only provides workers. Local subprocesses (`process.WorkerProcess`)
-are the first backend; Ray actors running the same loop are meant to be the second.
+against `Worker`; a backend only provides workers (a `WorkerFactory`). Local subprocesses
+(`process.WorkerProcess`, made by `process.LocalWorkers`) are the first backend; Ray actors
+running the same loop (`ray_workers`) the second.
 
 What a backend must provide, for each worker:
 - `start()`: launch it with the given limits and a scrubbed environment (no secrets), under an
@@ -31,6 +32,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Protocol, TypeVar
 
+from o16n.domain.models import Environment
 from o16n.errors import O16nError, WorkerProtocolError
 from o16n.runtime.limits import WorkerLimits
 from o16n.runtime.protocol import ProtocolViolation
@@ -125,9 +127,10 @@ class WorkerFactory(Protocol[_W_co]):
         *,
         start_timeout: float,
         identities: Identities | None,
-        executable: str,
+        environment: Environment | None,
         group: str = "",
     ) -> _W_co:
-        """A worker that will work in `working_dir` under `limits`, on the Python
-        `executable`, for `group` (a version's label: a backend spreads a group's workers)."""
+        """A worker that will work in `working_dir` under `limits`, on the Python of
+        `environment` (None: the server's own; where that Python comes from is the backend's
+        business), for `group` (a version's label: a backend spreads a group's workers)."""
         ...

@@ -4,17 +4,15 @@ from __future__ import annotations
 
 import asyncio
 import shutil
-import sys
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Protocol, TypeVar, cast
 
 from o16n.domain.models import Environment, ExecutionResult, JsonValue
-from o16n.errors import WorkerError
 from o16n.runtime.backend import Worker, WorkerFactory
 from o16n.runtime.limits import WorkerLimits
-from o16n.runtime.process import WorkerProcess
+from o16n.runtime.process import LocalWorkers, WorkerProcess
 from o16n.runtime.protocol import (
     ExecuteResult,
     data_reply,
@@ -87,6 +85,9 @@ class SessionRequests:
 
 class SessionWorker(SessionRequests, WorkerProcess):
     """A local worker process driven as a session's interpreter."""
+
+
+SERVER_PYTHON_SESSIONS = LocalWorkers(SessionWorker)  # local, without environments of their own
 
 
 class SessionBackendWorker(Worker, Protocol):
@@ -197,16 +198,14 @@ class WorkerInterpreter:
 
 class SessionInterpreters:
     """The InterpreterFactory port on a runtime backend: workers made by `make_worker` (local
-    subprocesses by default); `interpreter_of` gives the Python of a built environment."""
+    subprocesses on the server's Python by default)."""
 
     def __init__(
         self,
         config: WorkerConfig,
-        interpreter_of: Callable[[Environment], str] | None,
-        make_worker: WorkerFactory[SessionBackendWorker] = SessionWorker,
+        make_worker: WorkerFactory[SessionBackendWorker] = SERVER_PYTHON_SESSIONS,
     ) -> None:
         self._config = config
-        self._interpreter_of = interpreter_of
         self._make_worker = make_worker
         reset_root(config.root)
 
@@ -217,15 +216,7 @@ class SessionInterpreters:
             self._config.limits,
             start_timeout=self._config.start_seconds,
             identities=self._config.identities,
-            executable=self._executable(environment),
+            environment=environment,
         )
         await worker.start()
         return WorkerInterpreter(worker, self._config.call_seconds)
-
-    def _executable(self, environment: Environment | None) -> str:
-        """The Python of the session's environment (built), else the server's own."""
-        if environment is None:
-            return sys.executable
-        if self._interpreter_of is None:
-            raise WorkerError("sessions with their own environment need the local runtime")
-        return self._interpreter_of(environment)

@@ -2,7 +2,9 @@
 runs the same worker on a node of the cluster (the alive node that holds the fewest of this web
 node's actors: `ray_nodes`).
 
-`RayWorker` is the `backend.Worker` contract over such an actor. Calls are pipelined (the
+`RayWorker` is the `backend.Worker` contract over such an actor; `RayWorkers` makes them (the
+backend's WorkerFactory), with what a node needs to build a version's environment itself.
+ Calls are pipelined (the
 actor takes many at once and its worker runs them in order); the actor's worker enforces the
 deadlines. When the actor or its node dies, the oldest call in flight fails with
 WorkerCrashed and the calls behind it with WorkerCrashed flagged `never_started`, which the
@@ -18,24 +20,26 @@ import socket
 from collections import deque
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any, Generic, TypeVar
 
 import msgpack
 from ray.exceptions import RayError
 from ray.util.scheduling_strategies import NodeAffinitySchedulingStrategy
 
 import ray
+from o16n.domain.models import Environment
 from o16n.errors import O16nError, WorkerError, WorkerProtocolError, all_error_types
 from o16n.runtime.backend import decoded
 from o16n.runtime.interpreters import SessionRequests
 from o16n.runtime.limits import WorkerLimits
 from o16n.runtime.pipeline import crashed
 from o16n.runtime.protocol import DEFAULT_MAX_FRAME
-from o16n.runtime.ray_host import Relayed, WorkerHost
+from o16n.runtime.ray_host import NodeBuilds, Relayed, WorkerHost
 from o16n.runtime.ray_nodes import Placement
 from o16n.runtime.sandbox import Identities
 
 _T = TypeVar("_T")
+_R = TypeVar("_R", bound="RayWorker")
 _ERRORS = all_error_types()
 _PROBE_SECONDS = 5.0
 PLACEMENT = Placement()  # this web node's actors, per Ray node
@@ -76,17 +80,19 @@ class RayWorker:
         limits: WorkerLimits,
         *,
         start_timeout: float,
-        identities: Identities | None,
-        executable: str,
+        environment: tuple[Environment, NodeBuilds] | None,
         group: str = "",
         placement: Placement = PLACEMENT,
     ) -> None:
         self.working_dir = working_dir
+        self._environment = environment
         self._group = group
         self._placement = placement
         self._node: str | None = None
         self._limits = limits
-        self._start_timeout = start_timeout
+        # A build on the node counts apart from the worker's start.
+        extra = environment[1].build_seconds if environment is not None else 0.0
+        self._start_timeout = start_timeout + extra
         self._actor: Any = None
         self._alive = False
         self._order: deque[object] = deque()  # calls in flight, oldest first
@@ -118,8 +124,9 @@ class RayWorker:
         where = NodeAffinitySchedulingStrategy(self._node, soft=True)
         host = ray.remote(WorkerHost).options(num_cpus=ACTOR_CPUS, scheduling_strategy=where)
         self._actor = host.remote(
-            str(self.working_dir), self._limits, self._start_timeout, DEFAULT_MAX_FRAME
-        )
+            str(self.working_dir), self._limits, self._start_timeout, DEFAULT_MAX_FRAME,
+            self._environment,
+        )  # fmt: skip
         try:
             relayed = await asyncio.wait_for(self._actor.start.remote(), self._start_timeout)
         except (RayError, TimeoutError) as error:
@@ -218,3 +225,31 @@ class RayWorker:
 
 class RaySessionWorker(SessionRequests, RayWorker):
     """A Ray-hosted worker driven as a session's interpreter."""
+
+
+class RayWorkers(Generic[_R]):
+    """The Ray backend's WorkerFactory: actors hosting workers of `kind`; a worker on an
+    environment of its own has it built on its node as `builds` says."""
+
+    def __init__(self, kind: type[_R], builds: NodeBuilds) -> None:
+        self._kind = kind
+        self._builds = builds
+
+    def __call__(
+        self,
+        working_dir: Path,
+        limits: WorkerLimits,
+        *,
+        start_timeout: float,
+        identities: Identities | None,
+        environment: Environment | None,
+        group: str = "",
+    ) -> _R:
+        """An unstarted Ray-hosted worker (`identities` are the node's own: see ray_host)."""
+        return self._kind(
+            working_dir,
+            limits,
+            start_timeout=start_timeout,
+            environment=None if environment is None else (environment, self._builds),
+            group=group,
+        )

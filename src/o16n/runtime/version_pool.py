@@ -19,7 +19,7 @@ import time
 from collections import deque
 from collections.abc import Callable
 
-from o16n.domain.models import ConsumeResult, JsonValue
+from o16n.domain.models import ConsumeResult, Environment, JsonValue
 from o16n.errors import (
     CapacityExceeded,
     O16nError,
@@ -50,10 +50,10 @@ class VersionPool:
         *,
         metrics: Metrics,
         admit: Callable[[VersionPool], bool] = lambda _: True,
-        executable: str | None = None,
+        environment: Environment | None = None,
     ) -> None:
         self.spec = spec
-        self._executable = executable  # the Python of the version's environment, if any
+        self._environment = environment  # the version's Python environment, if it has one
         self.minimum = 0
         self.maximum = config.max_workers
         self.workers: list[PreparedWorker] = []
@@ -314,7 +314,7 @@ class VersionPool:
 
     async def _prepared_worker(self) -> PreparedWorker:
         """A worker from the generic pool, prepared for this version."""
-        process = await self._spares.obtain(self._executable, self.spec.label)
+        process = await self._spares.obtain(self._environment, self.spec.label)
         try:
             archives = await self._read_archives()
             config = self._config

@@ -194,11 +194,12 @@ def _service_pools(
         preload=tuple(name.strip() for name in settings.pool_preload.split(",") if name.strip()),
     )
     if settings.runtime == "ray":  # workers on the cluster, environments built on its nodes
-        from o16n.runtime.ray_workers import RayWorker, RayWorkers, connect  # only then
+        from o16n.runtime import ray_workers  # ray is imported only then
 
-        connect(settings.ray_address)
-        factory = RayWorkers(RayWorker, _node_builds(settings))
-        return ServicePools(config, snapshots.content_of, metrics, factory=factory)
+        ray_workers.connect(settings.ray_address)
+        factory = ray_workers.RayWorkers(ray_workers.RayWorker, _node_builds(settings))
+        shared = ray_workers.RaySharedWorkers(config.root)
+        return ServicePools(config, snapshots.content_of, metrics, factory=factory, shared=shared)
     local = LocalWorkers(WorkerProcess, environments.interpreter)
     return ServicePools(config, snapshots.content_of, metrics, factory=local)
 

@@ -33,14 +33,6 @@ OUTPUTS = [{"name": "result", "type": "integer"}, {"name": "parent", "type": "ch
 
 
 @pytest.fixture(scope="module")
-def ray_cluster() -> Iterator[RayCluster]:
-    """Two Ray nodes for the module."""
-    cluster = RayCluster.start()
-    yield cluster
-    cluster.stop()
-
-
-@pytest.fixture(scope="module")
 def ray_server(ray_cluster: RayCluster) -> Iterator[Server]:
     """o16n with its service workers on the Ray cluster, installing environments only from a
     folder of wheels made here (o16ntiny 1.0 and 2.0)."""

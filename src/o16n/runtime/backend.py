@@ -19,11 +19,15 @@ What a backend must provide, for each worker:
 - `alive`, `in_flight`, `working_dir`: whether it accepts calls, how many are in its pipe,
   and the folder it works in (removed when it is disposed of); `placed_well`: whether it runs
   where new workers may go now (the compute nodes allowed), else it drains.
+- `unused_for()`: how long since any web node called it (a shared worker).
 - `interrupt()` (KeyboardInterrupt in the running call), `kill()` (at once: every call in
   flight fails with WorkerCrashed), `abort(error)` (killed, every call fails with `error`),
   `stop(grace)` (shutdown request, then terminate, then kill; returns once it is gone).
 - Death detection: when the worker dies by itself, every call in flight fails at once with
   WorkerCrashed naming how it ended.
+
+A cluster backend may also share workers between web nodes (`SharedWorkers`): a version's
+pool adopts a worker another node prepared before it makes one of its own.
 """
 
 from __future__ import annotations
@@ -100,6 +104,11 @@ class Worker(Protocol):
         """One request, its reply read by a typed decoder."""
         ...
 
+    async def unused_for(self) -> float:
+        """Seconds since any web node last called it (infinite when only this node calls
+        it: the pool's own clock decides)."""
+        ...
+
     def interrupt(self) -> None:
         """Interrupt the running call."""
         ...
@@ -133,4 +142,19 @@ class WorkerFactory(Protocol[_W_co]):
         """A worker that will work in `working_dir` under `limits`, on the Python of
         `environment` (None: the server's own; where that Python comes from is the backend's
         business), for `group` (a version's label: a backend spreads a group's workers)."""
+        ...
+
+
+class SharedWorkers(Protocol):
+    """Workers of a version that any web node prepared, recorded where every node finds them
+    (a cluster backend; the local backend has none). The node that prepared a worker stops
+    it; a node that adopted one only lets go of it."""
+
+    async def adopt(self, revision_key: str, known: list[Worker]) -> Worker | None:
+        """A worker another node prepared for `revision_key`, not among `known`, ready to
+        take calls from here; None when there is none."""
+        ...
+
+    async def record(self, revision_key: str, worker: Worker) -> None:
+        """Make a worker this node prepared for `revision_key` adoptable (until it stops)."""
         ...

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import math
 import os
 import signal
 import sys
@@ -96,6 +97,10 @@ class WorkerProcess:
     def in_flight(self) -> int:
         """Calls sent and not yet answered (the first one is running)."""
         return 0 if self._pipeline is None else self._pipeline.in_flight
+
+    async def unused_for(self) -> float:
+        """Infinite: only this web node calls a local worker (its pool's clock decides)."""
+        return math.inf
 
     async def exited(self) -> int | None:
         """Return once the worker has exited (its return code; None if it never started)."""

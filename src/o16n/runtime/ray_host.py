@@ -14,6 +14,7 @@ from __future__ import annotations
 import asyncio
 import shutil
 import sys
+import time
 from pathlib import Path
 from typing import Protocol
 
@@ -64,6 +65,7 @@ class WorkerHost:
         open_root(folder.parent)
         self._folder = folder
         self._environment = environment
+        self._last_call = time.monotonic()
         self._worker = WorkerProcess(
             folder,
             limits,
@@ -94,11 +96,18 @@ class WorkerHost:
 
     async def call(self, kind: str, payload: dict[str, object], timeout: float) -> Relayed:
         """One request to the worker (pipelined behind those in flight); its reply."""
+        self._last_call = time.monotonic()
         try:
             answer = await self._worker.call(kind, payload, timeout)
         except O16nError as error:
             return relayed_error(error)
+        finally:
+            self._last_call = time.monotonic()
         return ("reply", msgpack.packb(answer, use_bin_type=True))
+
+    def unused_for(self) -> float:
+        """Seconds since a call (from any web node) last ran here; 0 while one runs."""
+        return 0.0 if self._worker.in_flight else time.monotonic() - self._last_call
 
     def in_flight(self) -> int:
         """Calls sent to the worker and not yet answered."""

@@ -4,11 +4,15 @@ node's actors: `ray_nodes`).
 
 `RayWorker` is the `backend.Worker` contract over such an actor; `RayWorkers` makes them (the
 backend's WorkerFactory), with what a node needs to build a version's environment itself.
- Calls are pipelined (the
-actor takes many at once and its worker runs them in order); the actor's worker enforces the
-deadlines. When the actor or its node dies, the oldest call in flight fails with
-WorkerCrashed and the calls behind it with WorkerCrashed flagged `never_started`, which the
-pools retry on other workers.
+Calls are pipelined (the actor takes many at once and its worker runs them in order); the
+actor's worker enforces the deadlines. When the actor or its node dies, the oldest call in
+flight fails with WorkerCrashed and the calls behind it with WorkerCrashed flagged
+`never_started`, which the pools retry on other workers.
+
+Actors are named; `RaySharedWorkers` records the ones a web node prepared for a version in
+the cluster's key-value store, so any web node adopts them (every node reaches every actor).
+The node that made an actor owns it (Ray ends it with that node) and stops it once no web node
+has called it for the idle time; an adopting node only lets go of it.
 """
 
 from __future__ import annotations
@@ -16,6 +20,8 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import math
+import secrets
 import socket
 from collections import deque
 from collections.abc import Callable
@@ -24,12 +30,13 @@ from typing import Any, Generic, TypeVar
 
 import msgpack
 from ray.exceptions import RayError
+from ray.experimental import internal_kv
 from ray.util.scheduling_strategies import NodeAffinitySchedulingStrategy
 
 import ray
 from o16n.domain.models import Environment
 from o16n.errors import O16nError, WorkerError, WorkerProtocolError, all_error_types
-from o16n.runtime.backend import decoded
+from o16n.runtime.backend import Worker, decoded
 from o16n.runtime.interpreters import SessionRequests
 from o16n.runtime.limits import WorkerLimits
 from o16n.runtime.pipeline import crashed
@@ -72,7 +79,8 @@ def _error(relayed: tuple[Any, ...]) -> O16nError:
 
 
 class RayWorker:
-    """One worker hosted by a Ray actor."""
+    """One worker hosted by a named Ray actor: started here (this node stops it), or adopted
+    from another web node (`attach`: only let go of here)."""
 
     def __init__(
         self,
@@ -85,6 +93,9 @@ class RayWorker:
         placement: Placement = PLACEMENT,
     ) -> None:
         self.working_dir = working_dir
+        self.name = f"o16n-worker-{secrets.token_hex(8)}"
+        self._owned = True
+        self._record: bytes | None = None  # its key in the cluster's store, once shared
         self._environment = environment
         self._group = group
         self._placement = placement
@@ -122,7 +133,9 @@ class RayWorker:
         except (RayError, RuntimeError) as error:
             raise WorkerError(f"no Ray node can take a worker: {error}") from error
         where = NodeAffinitySchedulingStrategy(self._node, soft=True)
-        host = ray.remote(WorkerHost).options(num_cpus=ACTOR_CPUS, scheduling_strategy=where)
+        host = ray.remote(WorkerHost).options(
+            name=self.name, num_cpus=ACTOR_CPUS, scheduling_strategy=where
+        )
         self._actor = host.remote(
             str(self.working_dir), self._limits, self._start_timeout, DEFAULT_MAX_FRAME,
             self._environment,
@@ -171,14 +184,49 @@ class RayWorker:
         """One request read by a typed decoder; a mismatch kills the worker."""
         return decoded(await self.call(kind, payload, timeout), reply, self.abort)
 
+    @classmethod
+    async def attach(cls, name: str, working_dir: Path) -> RayWorker | None:
+        """The worker of another web node's actor `name`, if it still answers."""
+        try:
+            actor = await asyncio.to_thread(ray.get_actor, name)
+            await asyncio.wait_for(actor.in_flight.remote(), _PROBE_SECONDS)
+        except (RayError, ValueError, TimeoutError):
+            return None
+        worker = cls(working_dir, WorkerLimits(), start_timeout=0.0, environment=None)
+        worker.name, worker._owned, worker._actor = name, False, actor
+        worker._alive = True
+        worker._watcher = asyncio.get_running_loop().create_task(worker._watch())
+        return worker
+
+    async def unused_for(self) -> float:
+        """For a worker shared with other web nodes, how long since any of them called it
+        (its host knows); infinite otherwise."""
+        if self._record is None or self._actor is None:
+            return math.inf
+        try:
+            seconds: float = await asyncio.wait_for(self._actor.unused_for.remote(), _PROBE_SECONDS)
+        except (RayError, TimeoutError):
+            return math.inf  # gone or not answering: nothing to keep it for
+        return seconds
+
+    def share(self, record: bytes) -> None:
+        """Record this worker under `record` in the cluster's store (blocking), so other web
+        nodes adopt it; the record goes when the worker does."""
+        if self._alive and self._owned:
+            internal_kv._internal_kv_put(record, self.name.encode(), overwrite=True)
+            self._record = record
+
     def interrupt(self) -> None:
         """KeyboardInterrupt in the running call."""
         if self._actor is not None:
             self._actor.interrupt.remote()
 
     def kill(self) -> None:
-        """Kill the worker now; its calls fail with WorkerCrashed."""
-        if self._actor is not None:
+        """Kill the worker now; its calls fail with WorkerCrashed (an adopted worker is only
+        let go of: its own node decides)."""
+        if not self._owned:
+            self._forget()
+        elif self._actor is not None:
             self._actor.kill.remote()
 
     def abort(self, error: O16nError) -> None:
@@ -187,8 +235,9 @@ class RayWorker:
         self.kill()
 
     async def stop(self, grace: float = 2.0) -> None:
-        """Stop the worker and end the actor."""
-        if self._actor is None:
+        """Stop the worker and end the actor (an adopted one is only let go of)."""
+        if self._actor is None or not self._owned:
+            self._forget()
             return
         with contextlib.suppress(RayError, TimeoutError):
             await asyncio.wait_for(self._actor.stop.remote(grace), 4 * grace + 5)
@@ -217,7 +266,11 @@ class RayWorker:
             self._node = None
         if self._watcher is not None:
             self._watcher.cancel()
-        if self._actor is not None:
+        if self._record is not None:
+            with contextlib.suppress(RayError, ConnectionError):
+                internal_kv._internal_kv_del(self._record)
+            self._record = None
+        if self._actor is not None and self._owned:
             with contextlib.suppress(RayError, ValueError):
                 ray.kill(self._actor)
         self._actor = None
@@ -253,3 +306,43 @@ class RayWorkers(Generic[_R]):
             environment=None if environment is None else (environment, self._builds),
             group=group,
         )
+
+
+class RaySharedWorkers:
+    """SharedWorkers on Ray: each web node records the workers it prepared in the cluster's
+    key-value store, under the version's revision; another node attaches to them by name."""
+
+    _PREFIX = "o16n/workers/"
+
+    def __init__(self, root: Path) -> None:
+        self._root = root  # where adopted workers are said to work (nothing is made there)
+
+    async def adopt(self, revision_key: str, known: list[Worker]) -> Worker | None:
+        """A recorded worker of `revision_key` that is not among `known`; records of workers
+        that are gone are removed."""
+        prefix = self._prefix(revision_key)
+        names = {worker.name for worker in known if isinstance(worker, RayWorker)}
+        try:
+            records = await asyncio.to_thread(internal_kv._internal_kv_list, prefix)
+        except (RayError, ConnectionError):
+            return None
+        for record in records:
+            name = record[len(prefix) :].decode()
+            if name in names:
+                continue
+            worker = await RayWorker.attach(name, self._root / f"adopted-{name}")
+            if worker is not None:
+                return worker
+            with contextlib.suppress(RayError, ConnectionError):
+                await asyncio.to_thread(internal_kv._internal_kv_del, record)
+        return None
+
+    async def record(self, revision_key: str, worker: Worker) -> None:
+        """Offer a worker prepared here to the other web nodes."""
+        if isinstance(worker, RayWorker):
+            record = self._prefix(revision_key) + worker.name.encode()
+            with contextlib.suppress(RayError, ConnectionError):
+                await asyncio.to_thread(worker.share, record)
+
+    def _prefix(self, revision_key: str) -> bytes:
+        return (self._PREFIX + revision_key + "/").encode()

@@ -31,7 +31,7 @@ from o16n.domain.models import (
 )
 from o16n.errors import CapacityExceeded, WorkerError, WorkerStopped
 from o16n.metrics import Metrics, VersionLoad
-from o16n.runtime.backend import Worker, WorkerFactory
+from o16n.runtime.backend import SharedWorkers, Worker, WorkerFactory
 from o16n.runtime.configuration import PoolConfig
 from o16n.runtime.pipeline import never_started
 from o16n.runtime.process import SERVER_PYTHON_WORKERS
@@ -67,8 +67,10 @@ class ServicePools:
         load_blob: Callable[[str], bytes],
         metrics: Metrics,
         factory: WorkerFactory[Worker] = SERVER_PYTHON_WORKERS,
+        shared: SharedWorkers | None = None,
     ) -> None:
         self._config = config
+        self._shared = shared  # workers of every web node (a cluster backend)
         self._load_blob = load_blob
         self._metrics = metrics
         self._spares = Spares(config, factory)
@@ -216,6 +218,7 @@ class ServicePools:
             metrics=self._metrics,
             admit=self._admit,
             environment=service.environment,
+            shared=self._shared,
         )
         self._pools[key] = pool
         size = self._sizes.get(key)
@@ -254,17 +257,17 @@ class ServicePools:
         while True:
             await asyncio.sleep(tick)
             try:
-                self._tend(time.monotonic())
+                await self._tend(time.monotonic())
             except Exception:  # the keeper must outlive any one failure
                 _log.exception("pool maintenance failed")
 
-    def _tend(self, now: float) -> None:
+    async def _tend(self, now: float) -> None:
         """One maintenance pass."""
         self._spares.refill()
         while self._live() > self._config.max_live and self._evict_one():
             pass
         for key, pool in list(self._pools.items()):
-            pool.release_idle(now)
+            await pool.release_idle(now)
             pool.top_up()
             unused = now - pool.last_used >= self._config.idle_seconds
             if pool.idle and unused and key not in self._sizes:

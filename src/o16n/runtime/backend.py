@@ -32,7 +32,7 @@ pool adopts a worker another node prepared before it makes one of its own.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from pathlib import Path
 from typing import Protocol, TypeVar
 
@@ -150,9 +150,11 @@ class SharedWorkers(Protocol):
     (a cluster backend; the local backend has none). The node that prepared a worker stops
     it; a node that adopted one only lets go of it."""
 
-    async def adopt(self, revision_key: str, known: list[Worker]) -> Worker | None:
-        """A worker another node prepared for `revision_key`, not among `known`, ready to
-        take calls from here; None when there is none."""
+    async def adopt(
+        self, revision_key: str, known: Callable[[], Iterable[Worker]]
+    ) -> Worker | None:
+        """A worker another node prepared for `revision_key`, not among `known()` (the pool's
+        workers as they are when it looks), ready to take calls from here; None if none."""
         ...
 
     async def record(self, revision_key: str, worker: Worker) -> None:

@@ -24,7 +24,7 @@ import math
 import secrets
 import socket
 from collections import deque
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from pathlib import Path
 from typing import Any, Generic, TypeVar
 
@@ -216,6 +216,13 @@ class RayWorker:
             internal_kv._internal_kv_put(record, self.name.encode(), overwrite=True)
             self._record = record
 
+    def _unshare(self) -> None:
+        """Remove its record from the cluster's store (blocking)."""
+        record, self._record = self._record, None
+        if record is not None:
+            with contextlib.suppress(RayError, ConnectionError):
+                internal_kv._internal_kv_del(record)
+
     def interrupt(self) -> None:
         """KeyboardInterrupt in the running call."""
         if self._actor is not None:
@@ -239,6 +246,7 @@ class RayWorker:
         if self._actor is None or not self._owned:
             self._forget()
             return
+        await asyncio.to_thread(self._unshare)  # no web node adopts it from now on
         with contextlib.suppress(RayError, TimeoutError):
             await asyncio.wait_for(self._actor.stop.remote(grace), 4 * grace + 5)
         self._forget()
@@ -266,10 +274,6 @@ class RayWorker:
             self._node = None
         if self._watcher is not None:
             self._watcher.cancel()
-        if self._record is not None:
-            with contextlib.suppress(RayError, ConnectionError):
-                internal_kv._internal_kv_del(self._record)
-            self._record = None
         if self._actor is not None and self._owned:
             with contextlib.suppress(RayError, ValueError):
                 ray.kill(self._actor)
@@ -316,21 +320,28 @@ class RaySharedWorkers:
 
     def __init__(self, root: Path) -> None:
         self._root = root  # where adopted workers are said to work (nothing is made there)
+        self._attaching: set[str] = set()  # so that two starts of a pool adopt two workers
 
-    async def adopt(self, revision_key: str, known: list[Worker]) -> Worker | None:
-        """A recorded worker of `revision_key` that is not among `known`; records of workers
-        that are gone are removed."""
+    async def adopt(
+        self, revision_key: str, known: Callable[[], Iterable[Worker]]
+    ) -> Worker | None:
+        """A recorded worker of `revision_key` that is not among `known()`; records of
+        workers that are gone are removed."""
         prefix = self._prefix(revision_key)
-        names = {worker.name for worker in known if isinstance(worker, RayWorker)}
         try:
             records = await asyncio.to_thread(internal_kv._internal_kv_list, prefix)
         except (RayError, ConnectionError):
             return None
         for record in records:
             name = record[len(prefix) :].decode()
-            if name in names:
+            names = {worker.name for worker in known() if isinstance(worker, RayWorker)}
+            if name in names or name in self._attaching:
                 continue
-            worker = await RayWorker.attach(name, self._root / f"adopted-{name}")
+            self._attaching.add(name)
+            try:
+                worker = await RayWorker.attach(name, self._root / f"adopted-{name}")
+            finally:
+                self._attaching.discard(name)
             if worker is not None:
                 return worker
             with contextlib.suppress(RayError, ConnectionError):

@@ -34,7 +34,7 @@ from o16n.errors import (
     WorkerTimeout,
 )
 from o16n.metrics import Metrics
-from o16n.runtime.backend import SharedWorkers
+from o16n.runtime.backend import SharedWorkers, Worker
 from o16n.runtime.configuration import PoolConfig
 from o16n.runtime.pipeline import crashed, never_started
 from o16n.runtime.service_worker import PreparedWorker, PrepareFailed, ServiceSpec, prepare
@@ -331,8 +331,7 @@ class VersionPool:
         pool prepared here (and offered to the other nodes)."""
         config = self._config
         if self._shared is not None:
-            known = [worker.process for worker in self.workers]
-            adopted = await self._shared.adopt(self.spec.revision_key, known)
+            adopted = await self._shared.adopt(self.spec.revision_key, self._processes)
             if adopted is not None:
                 return PreparedWorker(adopted, self.spec, config.call_seconds, adopted=True)
         process = await self._spares.obtain(self._environment, self.spec.label)
@@ -410,6 +409,10 @@ class VersionPool:
         if worker in self.workers:
             self.workers.remove(worker)
             self._spares.retire(worker.process)
+
+    def _processes(self) -> list[Worker]:
+        """The pool's workers as they are now."""
+        return [worker.process for worker in self.workers]
 
     def _pending(self) -> bool:
         """Calls in flight or waiting."""

@@ -35,15 +35,17 @@ from o16n.domain.signing_keys import shared_keys
 from o16n.domain.snapshots import Snapshots
 from o16n.domain.status import Detail, Health, StatusReporter
 from o16n.environments.builder import UvEnvironments
+from o16n.environments.node_builds import NodeBuilds
 from o16n.environments.uv import IndexOptions, Uv, cache_folder
 from o16n.errors import InvalidInput
 from o16n.ids import new_secret
 from o16n.metrics import Metrics
 from o16n.runtime.configuration import PoolConfig, default_live_workers
 from o16n.runtime.cpus import usable_cpus
-from o16n.runtime.interpreters import SessionInterpreters, WorkerConfig
+from o16n.runtime.interpreters import SessionInterpreters, SessionWorker, WorkerConfig
 from o16n.runtime.limits import WorkerLimits
 from o16n.runtime.local_cluster import LocalComputeCluster
+from o16n.runtime.process import LocalWorkers, WorkerProcess
 from o16n.runtime.sandbox import Identities, open_root
 from o16n.runtime.service_pools import ServicePools
 from o16n.scoring.onnx import OnnxScorer
@@ -142,16 +144,24 @@ def _worker_config(settings: Settings, identities: Identities) -> WorkerConfig:
     )
 
 
-def _environments(settings: Settings) -> UvEnvironments:
-    """Environments under the data directory, built from the configured indexes."""
-    options = IndexOptions(
+def _index_options(settings: Settings) -> IndexOptions:
+    """Where environments' packages come from."""
+    return IndexOptions(
         index_url=_secret(settings.env_index_url),
         extra_index_url=_secret(settings.env_extra_index_url),
         find_links=settings.env_find_links,
         no_index=settings.env_no_index,
         source_builds=settings.env_source_builds,
     )
-    uv = Uv(cache_folder(settings.data_dir / "uv-cache"), options, settings.env_build_seconds)
+
+
+def _environments(settings: Settings) -> UvEnvironments:
+    """Environments under the data directory, built from the configured indexes."""
+    uv = Uv(
+        cache_folder(settings.data_dir / "uv-cache"),
+        _index_options(settings),
+        settings.env_build_seconds,
+    )
     return UvEnvironments(
         settings.data_dir / "environments",
         uv,
@@ -184,13 +194,26 @@ def _service_pools(
         blank=0 if settings.runtime == "ray" else settings.pool_blank_workers,
         preload=tuple(name.strip() for name in settings.pool_preload.split(",") if name.strip()),
     )
-    if settings.runtime == "ray":  # workers on the cluster: no environments of this node
-        from o16n.runtime.ray_workers import RayWorker, connect  # ray is imported only then
+    if settings.runtime == "ray":  # workers on the cluster, environments built on its nodes
+        from o16n.runtime import ray_workers  # ray is imported only then
 
-        connect(settings.ray_address)
-        return ServicePools(config, snapshots.content_of, metrics, factory=RayWorker)
-    return ServicePools(
-        config, snapshots.content_of, metrics, interpreter_of=environments.interpreter
+        ray_workers.connect(settings.ray_address)
+        factory = ray_workers.RayWorkers(ray_workers.RayWorker, _node_builds(settings))
+        shared = ray_workers.RaySharedWorkers(config.root)
+        return ServicePools(config, snapshots.content_of, metrics, factory=factory, shared=shared)
+    local = LocalWorkers(WorkerProcess, environments.interpreter)
+    return ServicePools(config, snapshots.content_of, metrics, factory=local)
+
+
+def _node_builds(settings: Settings) -> NodeBuilds:
+    """How Ray nodes build environments: in a folder of their own under the same data
+    directory path (a node that is also this machine does not share the web node's
+    folder), with the web node's uv cache path and package sources."""
+    return NodeBuilds(
+        root=str(settings.data_dir / "ray-environments"),
+        cache=str(settings.data_dir / "uv-cache"),
+        options=_index_options(settings),
+        build_seconds=settings.env_build_seconds,
     )
 
 
@@ -260,9 +283,10 @@ def _sessions(
     if settings.runtime == "ray":  # sessions are named actors that every web node finds
         from o16n.runtime.ray_sessions import RaySessionInterpreters  # ray is imported only then
 
-        interpreters = RaySessionInterpreters(config)
+        interpreters = RaySessionInterpreters(config, _node_builds(settings))
     else:
-        interpreters = SessionInterpreters(config, environments.interpreter)
+        local = LocalWorkers(SessionWorker, environments.interpreter)
+        interpreters = SessionInterpreters(config, local)
     return Sessions(interpreters, snapshots, limits, environments, directory)
 
 

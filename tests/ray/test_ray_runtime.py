@@ -12,6 +12,7 @@ import httpx
 import pytest
 
 from tests.batch.batching import start, wait
+from tests.environments.wheels import make_wheel
 from tests.harness import Server, traversable_tmp_dir
 from tests.ray_cluster import RayCluster
 from tests.services.publishing import execute, service_name, take_snapshot
@@ -33,9 +34,19 @@ OUTPUTS = [{"name": "result", "type": "integer"}, {"name": "parent", "type": "ch
 
 @pytest.fixture(scope="module")
 def ray_server(ray_cluster: RayCluster) -> Iterator[Server]:
-    """o16n with its service workers on the Ray cluster."""
+    """o16n with its service workers on the Ray cluster, installing environments only from a
+    folder of wheels made here (o16ntiny 1.0 and 2.0)."""
     root = traversable_tmp_dir("o16n-ray-")
-    settings = {"O16N_RUNTIME": "ray", "O16N_RAY_ADDRESS": ray_cluster.address}
+    wheels = root / "wheels"
+    wheels.mkdir()
+    for version in ("1.0", "2.0"):
+        make_wheel(wheels, "o16ntiny", version)
+    settings = {
+        "O16N_RUNTIME": "ray",
+        "O16N_RAY_ADDRESS": ray_cluster.address,
+        "O16N_ENV_FIND_LINKS": str(wheels),
+        "O16N_ENV_NO_INDEX": "true",
+    }
     running = Server(root / "data", env=settings, own_socket=True).start()
     yield running
     running.stop()
@@ -87,6 +98,49 @@ def test_a_session_runs_on_ray_and_its_snapshot_serves_a_service(ray_server: Ser
         assert client.post(f"/services/{name}/v1", json=body).status_code == 201
         answer = client.post(f"/api/{name}/v1", json={"x": 2}).json()
     assert answer["outputParameters"] == {"result": 42}, answer
+
+
+RUNS_ON = "import sys, o16ntiny\nversion = o16ntiny.__version__\npython = sys.executable"
+
+
+def _ready(client: httpx.Client, name: str) -> None:
+    """Wait (bounded) until the version's environment is built on the web node."""
+    deadline = time.monotonic() + 60
+    while (state := client.get(f"/services/{name}/v1").json()[0]["state"]) == "building":
+        assert time.monotonic() < deadline, "the environment was not built within 60 s"
+        time.sleep(0.1)
+    assert state == "ready", state
+
+
+def test_services_and_sessions_run_on_their_environment_on_ray(ray_server: Server) -> None:
+    outputs = [{"name": "version", "type": "character"}, {"name": "python", "type": "character"}]
+    name = service_name("env_on_ray")
+    body = {
+        "code": RUNS_ON,
+        "outputParameterDefinitions": outputs,
+        "requirements": ["o16ntiny==1.0"],
+    }
+    with ray_server.client(ray_server.token()) as client:
+        assert client.post(f"/services/{name}/v1", json=body).status_code == 201
+        _ready(client, name)
+        answer = client.post(f"/api/{name}/v1", json={}).json()
+        assert answer["success"] is True, answer
+        assert answer["outputParameters"]["version"] == "1.0", answer
+        # built by the Ray node's host in its own folder, not the web node's
+        assert "/ray-environments/" in answer["outputParameters"]["python"], answer
+        opened = client.post("/sessions", json={"requirements": ["o16ntiny==2.0"]})
+        assert opened.status_code == 201, opened.text
+        session = opened.json()["sessionId"]
+        try:
+            executed = client.post(
+                f"/sessions/{session}/execute",
+                json={"code": RUNS_ON, "outputParameters": ["version", "python"]},
+            ).json()
+        finally:
+            client.delete(f"/sessions/{session}")
+    values = {item["name"]: item["value"] for item in executed["outputParameters"]}
+    assert values["version"] == "2.0", executed
+    assert "/ray-environments/" in values["python"], executed
 
 
 def test_the_seed_walkthrough_on_ray(ray_server: Server) -> None:

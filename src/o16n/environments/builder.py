@@ -138,6 +138,19 @@ class UvEnvironments:
             message = f"the Python environment could not be built: {state.message}"
             raise EnvironmentFailed(message, field="requirements")
 
+    def built(self, environment: Environment) -> str:
+        """The Python of `environment`, built in the calling thread unless it is on disk
+        (blocking: a compute node's worker host); EnvironmentFailed with uv's message."""
+        with self._guard:
+            found = self._found(environment.id)
+        if not found:
+            try:
+                self._build(environment)
+            except UvFailed as exc:
+                message = f"the Python environment could not be built: {exc}"
+                raise EnvironmentFailed(message, field="requirements") from None
+        return self.interpreter(environment)
+
     def interpreter(self, environment: Environment) -> str:
         """The Python of a ready environment, for a worker to run on."""
         return str(self._root / environment.id / "bin" / "python")

@@ -3,8 +3,9 @@
 A worker is one interpreter running o16n's worker loop (`python -m o16n.runtime.worker`, the
 `runtime/worker/` package) and speaking `protocol` frames. Pools (`service_pools`,
 `version_pool`, `spares`, `service_worker`) and sessions (`interpreters`) are written once
-against `Worker`; a backend only provides workers. Local subprocesses (`process.WorkerProcess`)
-are the first backend; Ray actors running the same loop are meant to be the second.
+against `Worker`; a backend only provides workers (a `WorkerFactory`). Local subprocesses
+(`process.WorkerProcess`, made by `process.LocalWorkers`) are the first backend; Ray actors
+running the same loop (`ray_workers`) the second.
 
 What a backend must provide, for each worker:
 - `start()`: launch it with the given limits and a scrubbed environment (no secrets), under an
@@ -18,19 +19,24 @@ What a backend must provide, for each worker:
 - `alive`, `in_flight`, `working_dir`: whether it accepts calls, how many are in its pipe,
   and the folder it works in (removed when it is disposed of); `placed_well`: whether it runs
   where new workers may go now (the compute nodes allowed), else it drains.
+- `unused_for()`: how long since any web node called it (a shared worker).
 - `interrupt()` (KeyboardInterrupt in the running call), `kill()` (at once: every call in
   flight fails with WorkerCrashed), `abort(error)` (killed, every call fails with `error`),
   `stop(grace)` (shutdown request, then terminate, then kill; returns once it is gone).
 - Death detection: when the worker dies by itself, every call in flight fails at once with
   WorkerCrashed naming how it ended.
+
+A cluster backend may also share workers between web nodes (`SharedWorkers`): a version's
+pool adopts a worker another node prepared before it makes one of its own.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from pathlib import Path
 from typing import Protocol, TypeVar
 
+from o16n.domain.models import Environment
 from o16n.errors import O16nError, WorkerProtocolError
 from o16n.runtime.limits import WorkerLimits
 from o16n.runtime.protocol import ProtocolViolation
@@ -98,6 +104,11 @@ class Worker(Protocol):
         """One request, its reply read by a typed decoder."""
         ...
 
+    async def unused_for(self) -> float:
+        """Seconds since any web node last called it (infinite when only this node calls
+        it: the pool's own clock decides)."""
+        ...
+
     def interrupt(self) -> None:
         """Interrupt the running call."""
         ...
@@ -125,9 +136,27 @@ class WorkerFactory(Protocol[_W_co]):
         *,
         start_timeout: float,
         identities: Identities | None,
-        executable: str,
+        environment: Environment | None,
         group: str = "",
     ) -> _W_co:
-        """A worker that will work in `working_dir` under `limits`, on the Python
-        `executable`, for `group` (a version's label: a backend spreads a group's workers)."""
+        """A worker that will work in `working_dir` under `limits`, on the Python of
+        `environment` (None: the server's own; where that Python comes from is the backend's
+        business), for `group` (a version's label: a backend spreads a group's workers)."""
+        ...
+
+
+class SharedWorkers(Protocol):
+    """Workers of a version that any web node prepared, recorded where every node finds them
+    (a cluster backend; the local backend has none). The node that prepared a worker stops
+    it; a node that adopted one only lets go of it."""
+
+    async def adopt(
+        self, revision_key: str, known: Callable[[], Iterable[Worker]]
+    ) -> Worker | None:
+        """A worker another node prepared for `revision_key`, not among `known()` (the pool's
+        workers as they are when it looks), ready to take calls from here; None if none."""
+        ...
+
+    async def record(self, revision_key: str, worker: Worker) -> None:
+        """Make a worker this node prepared for `revision_key` adoptable (until it stops)."""
         ...

@@ -4,19 +4,18 @@ from __future__ import annotations
 
 import asyncio
 import shutil
-import sys
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Protocol, TypeVar, cast
 
-from o16n.domain.models import Environment, ExecutionResult, JsonValue, Session
+from o16n.domain.models import ExecutionResult, JsonValue, Session
 from o16n.errors import WorkerError
 from o16n.ids import SessionId, UserId
-from o16n.runtime.backend import Worker
+from o16n.runtime.backend import Worker, WorkerFactory
 from o16n.runtime.journal import SessionJournal
 from o16n.runtime.limits import WorkerLimits
-from o16n.runtime.process import WorkerProcess
+from o16n.runtime.process import LocalWorkers, WorkerProcess
 from o16n.runtime.protocol import (
     ExecuteResult,
     data_reply,
@@ -89,6 +88,9 @@ class SessionRequests:
 
 class SessionWorker(SessionRequests, WorkerProcess):
     """A local worker process driven as a session's interpreter."""
+
+
+SERVER_PYTHON_SESSIONS = LocalWorkers(SessionWorker)  # local, without environments of their own
 
 
 class SessionBackendWorker(Worker, Protocol):
@@ -319,26 +321,30 @@ class WorkerInterpreter:
 
 
 class SessionInterpreters:
-    """The InterpreterFactory port on local worker processes, kept in this web process;
-    `interpreter_of` gives the Python of a built environment."""
+    """The InterpreterFactory port on a runtime backend whose workers only this web process
+    reaches (made by `make_worker`: local subprocesses on the server's Python by default)."""
 
     shared = False  # each web node's sessions are its own
 
-    def __init__(self, config: WorkerConfig, interpreter_of: Callable[[Environment], str]) -> None:
+    def __init__(
+        self,
+        config: WorkerConfig,
+        make_worker: WorkerFactory[SessionBackendWorker] = SERVER_PYTHON_SESSIONS,
+    ) -> None:
         self._config = config
-        self._interpreter_of = interpreter_of
+        self._make_worker = make_worker
         reset_root(config.root)
 
     async def start(self, session: Session) -> WorkerInterpreter:
         """A ready interpreter working in `root/<session id>`, on the session's environment."""
 
         async def start_worker() -> SessionBackendWorker:
-            worker = SessionWorker(
+            worker = self._make_worker(
                 self._config.root / session.id,
                 self._config.limits,
                 start_timeout=self._config.start_seconds,
                 identities=self._config.identities,
-                executable=self._executable(session.environment),
+                environment=session.environment,
             )
             await worker.start()
             return worker
@@ -353,7 +359,3 @@ class SessionInterpreters:
     async def session_ids(self) -> list[tuple[SessionId, UserId]]:
         """Not shared: the domain counts its own sessions."""
         return []
-
-    def _executable(self, environment: Environment | None) -> str:
-        """The Python of the session's environment (built), else the server's own."""
-        return sys.executable if environment is None else self._interpreter_of(environment)

@@ -14,15 +14,17 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import math
 import os
 import signal
 import sys
 from collections.abc import Callable
 from pathlib import Path
 from types import TracebackType
-from typing import TypeVar
+from typing import Generic, TypeVar
 
-from o16n.errors import O16nError, WorkerProtocolError
+from o16n.domain.models import Environment
+from o16n.errors import O16nError, WorkerError, WorkerProtocolError
 from o16n.runtime.backend import decoded
 from o16n.runtime.child import Child
 from o16n.runtime.limits import WorkerLimits
@@ -35,11 +37,12 @@ from o16n.runtime.protocol import (
 )
 from o16n.runtime.sandbox import Identities, Identity, exit_description, launch
 
-__all__ = ["WorkerProcess", "never_started"]
+__all__ = ["SERVER_PYTHON_WORKERS", "LocalWorkers", "WorkerProcess", "never_started"]
 
 _STDERR_TAIL = 4096
 _EXIT_GRACE = 1.0
 _T = TypeVar("_T")
+_P = TypeVar("_P", bound="WorkerProcess")
 
 
 class WorkerProcess:
@@ -54,9 +57,7 @@ class WorkerProcess:
         start_timeout: float = 30.0,
         executable: str = sys.executable,
         identities: Identities | None = None,
-        group: str = "",
     ) -> None:
-        del group  # one machine: nothing to spread
         self.working_dir = Path(working_dir)
         self.limits = limits if limits is not None else WorkerLimits()
         self._identities = identities or Identities(self.limits.user)
@@ -96,6 +97,10 @@ class WorkerProcess:
     def in_flight(self) -> int:
         """Calls sent and not yet answered (the first one is running)."""
         return 0 if self._pipeline is None else self._pipeline.in_flight
+
+    async def unused_for(self) -> float:
+        """Infinite: only this web node calls a local worker (its pool's clock decides)."""
+        return math.inf
 
     async def exited(self) -> int | None:
         """Return once the worker has exited (its return code; None if it never started)."""
@@ -256,3 +261,43 @@ class WorkerProcess:
         self._pipeline.fail(crashed(message, never_started=False))
         self._close_stderr()
         self._identities.release(self._owner)
+
+
+class LocalWorkers(Generic[_P]):
+    """The local backend's WorkerFactory: worker processes of `kind` on this machine, on the
+    server's Python or on that of an environment built here (`interpreter_of`)."""
+
+    def __init__(
+        self, kind: type[_P], interpreter_of: Callable[[Environment], str] | None = None
+    ) -> None:
+        self._kind = kind
+        self._interpreter_of = interpreter_of
+
+    def __call__(
+        self,
+        working_dir: Path,
+        limits: WorkerLimits,
+        *,
+        start_timeout: float,
+        identities: Identities | None,
+        environment: Environment | None,
+        group: str = "",
+    ) -> _P:
+        """An unstarted worker process (`group` is ignored: one machine, nothing to spread)."""
+        return self._kind(
+            working_dir,
+            limits,
+            start_timeout=start_timeout,
+            executable=self._executable(environment),
+            identities=identities,
+        )
+
+    def _executable(self, environment: Environment | None) -> str:
+        if environment is None:
+            return sys.executable
+        if self._interpreter_of is None:
+            raise WorkerError("Python environments of their own are not provided here")
+        return self._interpreter_of(environment)
+
+
+SERVER_PYTHON_WORKERS = LocalWorkers(WorkerProcess)  # local, without environments of their own

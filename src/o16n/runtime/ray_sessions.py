@@ -10,7 +10,6 @@ still alive, the session was closed (NotFound); dead, the session is lost with i
 from __future__ import annotations
 
 import asyncio
-import sys
 import time
 from collections.abc import Awaitable
 from typing import Any, TypeVar
@@ -20,10 +19,10 @@ from ray.util.scheduling_strategies import NodeAffinitySchedulingStrategy
 
 import ray
 from o16n.domain.models import Session
-from o16n.errors import NodeUnavailable, NotFound, O16nError, SessionLost, WorkerError
+from o16n.errors import NodeUnavailable, NotFound, O16nError, SessionLost
 from o16n.ids import SessionId, UserId
 from o16n.runtime.interpreters import SessionRequests, WorkerConfig, WorkerInterpreter
-from o16n.runtime.ray_host import Relayed
+from o16n.runtime.ray_host import NodeBuilds, Relayed
 from o16n.runtime.ray_nodes import address_of
 from o16n.runtime.ray_session_host import SessionHost
 from o16n.runtime.ray_workers import ACTOR_CPUS, RayWorker, _error
@@ -73,14 +72,15 @@ def _wait_unnamed(name: str, seconds: float) -> None:
 class RaySessionWorker(SessionRequests, RayWorker):
     """A session's worker under its named actor, and the keeper of its journal there."""
 
-    def __init__(self, session: Session, config: WorkerConfig) -> None:
+    def __init__(self, session: Session, config: WorkerConfig, builds: NodeBuilds) -> None:
+        environment = session.environment
         super().__init__(
             config.root / session.id,
             config.limits,
             start_timeout=config.start_seconds,
-            identities=config.identities,
-            executable=sys.executable,
+            environment=None if environment is None else (environment, builds),
         )
+        self.name = actor_name(session.id, session.owner_id)
         self._session = session
         self._host_node: str | None = None  # the Ray node the actor runs on
 
@@ -92,7 +92,7 @@ class RaySessionWorker(SessionRequests, RayWorker):
     def _new_actor(self, where: NodeAffinitySchedulingStrategy) -> Any:
         """The session's detached, named actor."""
         host = ray.remote(SessionHost).options(
-            name=actor_name(self._session.id, self._session.owner_id),
+            name=self.name,
             namespace=NAMESPACE,
             lifetime="detached",
             num_cpus=ACTOR_CPUS,
@@ -112,10 +112,9 @@ class RaySessionWorker(SessionRequests, RayWorker):
     async def stop(self, grace: float = 2.0) -> None:
         """Stop the worker and end the actor; return once no web node reaches it any more."""
         await super().stop(grace)
-        name = actor_name(self._session.id, self._session.owner_id)
-        await asyncio.to_thread(_wait_unnamed, name, _END_SECONDS)
+        await asyncio.to_thread(_wait_unnamed, self.name, _END_SECONDS)
 
-    def attach(self, actor: Any, node: str) -> None:
+    def drive(self, actor: Any, node: str) -> None:
         """Drive the running actor of a session another web node started."""
         self._actor = actor
         self._host_node = node
@@ -191,14 +190,14 @@ class RaySessionInterpreters:
 
     shared = True
 
-    def __init__(self, config: WorkerConfig) -> None:
+    def __init__(self, config: WorkerConfig, builds: NodeBuilds) -> None:
         self._config = config
+        self._builds = builds  # how an actor's node builds the session's environment
 
     async def start(self, session: Session) -> WorkerInterpreter:
-        """The session's actor, started with a ready worker, on the server's Python."""
-        if session.environment is not None:
-            raise WorkerError("sessions with their own environment need the local runtime")
-        worker = RaySessionWorker(session, self._config)
+        """The session's actor, started with a ready worker on the session's environment
+        (built on the actor's node) or the server's Python."""
+        worker = RaySessionWorker(session, self._config, self._builds)
         await worker.start()
         return WorkerInterpreter(worker, self._config.call_seconds)
 
@@ -213,8 +212,8 @@ class RaySessionInterpreters:
             session, node = await actor.described.remote()
         except (ValueError, RayError):  # closed meanwhile
             return None
-        worker = RaySessionWorker(session, self._config)
-        worker.attach(actor, node)
+        worker = RaySessionWorker(session, self._config, self._builds)
+        worker.drive(actor, node)
         return session, WorkerInterpreter(worker, self._config.call_seconds)
 
     async def session_ids(self) -> list[tuple[SessionId, UserId]]:

@@ -23,7 +23,6 @@ from dataclasses import dataclass
 
 from o16n.domain.models import (
     ConsumeResult,
-    Environment,
     JsonValue,
     PoolSize,
     PoolState,
@@ -32,10 +31,10 @@ from o16n.domain.models import (
 )
 from o16n.errors import CapacityExceeded, WorkerError, WorkerStopped
 from o16n.metrics import Metrics, VersionLoad
-from o16n.runtime.backend import Worker, WorkerFactory
+from o16n.runtime.backend import SharedWorkers, Worker, WorkerFactory
 from o16n.runtime.configuration import PoolConfig
 from o16n.runtime.pipeline import never_started
-from o16n.runtime.process import WorkerProcess
+from o16n.runtime.process import SERVER_PYTHON_WORKERS
 from o16n.runtime.sandbox import reset_root
 from o16n.runtime.service_worker import ServiceSpec
 from o16n.runtime.spares import Spares
@@ -67,11 +66,11 @@ class ServicePools:
         config: PoolConfig,
         load_blob: Callable[[str], bytes],
         metrics: Metrics,
-        factory: WorkerFactory[Worker] = WorkerProcess,
-        interpreter_of: Callable[[Environment], str] | None = None,
+        factory: WorkerFactory[Worker] = SERVER_PYTHON_WORKERS,
+        shared: SharedWorkers | None = None,
     ) -> None:
         self._config = config
-        self._interpreter_of = interpreter_of
+        self._shared = shared  # workers of every web node (a cluster backend)
         self._load_blob = load_blob
         self._metrics = metrics
         self._spares = Spares(config, factory)
@@ -218,24 +217,14 @@ class ServicePools:
             self._load_blob,
             metrics=self._metrics,
             admit=self._admit,
-            executable=self._executable(service),
+            environment=service.environment,
+            shared=self._shared,
         )
         self._pools[key] = pool
         size = self._sizes.get(key)
         if size is not None:
             pool.resize(size.initial, size.maximum)
         return pool
-
-    def _executable(self, service: ServiceVersion) -> str | None:
-        """The Python of the version's own environment (built), None for the server's."""
-        if service.environment is None:
-            return None
-        if self._interpreter_of is None:
-            raise WorkerError(
-                f"{service.name}/{service.version} has a Python environment of its own, which "
-                "this runtime does not provide (the Ray runtime does not yet)"
-            )
-        return self._interpreter_of(service.environment)
 
     def _admit(self, pool: VersionPool) -> bool:
         """Whether `pool` may start a worker: below `max_live` workers on the machine, or once
@@ -268,17 +257,17 @@ class ServicePools:
         while True:
             await asyncio.sleep(tick)
             try:
-                self._tend(time.monotonic())
+                await self._tend(time.monotonic())
             except Exception:  # the keeper must outlive any one failure
                 _log.exception("pool maintenance failed")
 
-    def _tend(self, now: float) -> None:
+    async def _tend(self, now: float) -> None:
         """One maintenance pass."""
         self._spares.refill()
         while self._live() > self._config.max_live and self._evict_one():
             pass
         for key, pool in list(self._pools.items()):
-            pool.release_idle(now)
+            await pool.release_idle(now)
             pool.top_up()
             unused = now - pool.last_used >= self._config.idle_seconds
             if pool.idle and unused and key not in self._sizes:

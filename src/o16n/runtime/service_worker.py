@@ -77,6 +77,12 @@ class ServiceSpec:
         """`name/version`, for messages."""
         return f"{self.name}/{self.version}"
 
+    @property
+    def revision_key(self) -> str:
+        """This publication and revision of the version: workers prepared for the same key
+        on any web node are interchangeable."""
+        return f"{self.label}@{self.published.isoformat()}#{self.revision}"
+
     def payload(self, archives: list[bytes]) -> dict[str, object]:
         """The `service_prepare` request payload."""
         return {
@@ -111,8 +117,11 @@ class PrepareFailed(Exception):
 class PreparedWorker:
     """One worker process prepared for one version; `load` counts the calls given to it."""
 
-    def __init__(self, process: Worker, spec: ServiceSpec, call_seconds: float) -> None:
+    def __init__(
+        self, process: Worker, spec: ServiceSpec, call_seconds: float, *, adopted: bool = False
+    ) -> None:
         self.process = process
+        self.adopted = adopted  # prepared by another web node, which stops it
         self.load = 0
         self._seconds = spec.deadline(call_seconds)
         self._outputs = frozenset(name for name, _ in spec.outputs)

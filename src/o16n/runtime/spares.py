@@ -12,13 +12,12 @@ import itertools
 import logging
 import secrets
 import shutil
-import sys
 from collections import deque
 
+from o16n.domain.models import Environment
 from o16n.errors import O16nError
 from o16n.runtime.backend import Worker, WorkerFactory
 from o16n.runtime.configuration import PoolConfig
-from o16n.runtime.process import WorkerProcess
 from o16n.runtime.protocol import preload_reply
 
 _log = logging.getLogger("o16n.runtime")
@@ -27,7 +26,7 @@ _log = logging.getLogger("o16n.runtime")
 class Spares:
     """Blank workers kept ready (`config.blank` of them), new workers, and retired ones."""
 
-    def __init__(self, config: PoolConfig, factory: WorkerFactory[Worker] = WorkerProcess) -> None:
+    def __init__(self, config: PoolConfig, factory: WorkerFactory[Worker]) -> None:
         self._config = config
         self._factory = factory
         self._blanks: deque[asyncio.Task[Worker]] = deque()
@@ -60,11 +59,11 @@ class Spares:
             task.add_done_callback(_observe)
             self._blanks.append(task)
 
-    async def obtain(self, executable: str | None = None, group: str = "") -> Worker:
+    async def obtain(self, environment: Environment | None = None, group: str = "") -> Worker:
         """A started worker: a ready blank one, else one being started, else a new one; on
-        another Python `executable` (an environment of its own) always a new one."""
-        if executable is not None:
-            return await self._spawn(preload=False, executable=executable, group=group)
+        an `environment` of its own always a new one."""
+        if environment is not None:
+            return await self._spawn(preload=False, environment=environment, group=group)
         while self._blanks:
             task = next((t for t in self._blanks if t.done()), self._blanks[0])
             self._blanks.remove(task)
@@ -108,7 +107,7 @@ class Spares:
             await asyncio.gather(*self._disposals, return_exceptions=True)
 
     async def _spawn(
-        self, *, preload: bool, executable: str | None = None, group: str = ""
+        self, *, preload: bool, environment: Environment | None = None, group: str = ""
     ) -> Worker:
         """Start a worker in a new folder; blank ones import the configured modules too."""
         config = self._config
@@ -118,7 +117,7 @@ class Spares:
             config.limits,
             start_timeout=config.start_seconds,
             identities=config.identities,
-            executable=executable or sys.executable,
+            environment=environment,
             group=group,
         )
         try:

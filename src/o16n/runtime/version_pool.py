@@ -8,6 +8,11 @@ a free slot. A worker that dies is removed and replaced; its calls fail (the web
 retries the ones that never started, see `service_pools.ServicePools.consume`), and a worker
 that dies while being prepared is replaced too, so waiting calls get the next one. `stop`
 kills every worker at once, for a version deleted or given new code.
+
+With a backend that shares workers between web nodes, a pool adopts a worker another node
+prepared for the same revision before it makes its own: every node reaches every worker, and
+a version's workers over the cluster stay within one node's maximum unless nodes start
+workers at the same moment. An adopted worker is only let go of here; its node stops it.
 """
 
 from __future__ import annotations
@@ -19,7 +24,7 @@ import time
 from collections import deque
 from collections.abc import Callable
 
-from o16n.domain.models import ConsumeResult, JsonValue
+from o16n.domain.models import ConsumeResult, Environment, JsonValue
 from o16n.errors import (
     CapacityExceeded,
     O16nError,
@@ -29,6 +34,7 @@ from o16n.errors import (
     WorkerTimeout,
 )
 from o16n.metrics import Metrics
+from o16n.runtime.backend import SharedWorkers, Worker
 from o16n.runtime.configuration import PoolConfig
 from o16n.runtime.pipeline import crashed, never_started
 from o16n.runtime.service_worker import PreparedWorker, PrepareFailed, ServiceSpec, prepare
@@ -50,10 +56,12 @@ class VersionPool:
         *,
         metrics: Metrics,
         admit: Callable[[VersionPool], bool] = lambda _: True,
-        executable: str | None = None,
+        environment: Environment | None = None,
+        shared: SharedWorkers | None = None,
     ) -> None:
         self.spec = spec
-        self._executable = executable  # the Python of the version's environment, if any
+        self._environment = environment  # the version's Python environment, if it has one
+        self._shared = shared
         self.minimum = 0
         self.maximum = config.max_workers
         self.workers: list[PreparedWorker] = []
@@ -153,15 +161,20 @@ class VersionPool:
             self._start()
         self._grow()
 
-    def release_idle(self, now: float) -> int:
-        """When unused for `idle_seconds`, stop idle workers down to `minimum`; how many."""
-        if self._closing or now - self.last_used < self._config.idle_seconds:
+    async def release_idle(self, now: float) -> int:
+        """When unused for `idle_seconds`, stop idle workers down to `minimum` (but those
+        another web node used within that time); how many."""
+        seconds = self._config.idle_seconds
+        if self._closing or now - self.last_used < seconds:
             return 0
         count = max(len(self.workers) - self.minimum, 0)
-        surplus = [w for w in self.workers if not w.load][:count]
-        for worker in surplus:
-            self._remove(worker)
-        return len(surplus)
+        released = 0
+        for worker in [w for w in self.workers if not w.load][:count]:
+            unused = await worker.process.unused_for()
+            if unused >= seconds and not worker.load and len(self.workers) > self.minimum:
+                self._remove(worker)
+                released += 1
+        return released
 
     async def drain(self, timeout: float) -> None:
         """Take no more calls, let those accepted finish (for `timeout` s), stop every worker."""
@@ -305,7 +318,8 @@ class VersionPool:
         self._starting -= 1
         self._failure = None
         self._failed_starts = 0
-        self._metrics.worker_started(self.spec.name, self.spec.version)
+        if not worker.adopted:
+            self._metrics.worker_started(self.spec.name, self.spec.version)
         if self._closing and not self._queue:
             self._spares.retire(worker.process)
             return
@@ -313,18 +327,26 @@ class VersionPool:
         self._serve_queue()
 
     async def _prepared_worker(self) -> PreparedWorker:
-        """A worker from the generic pool, prepared for this version."""
-        process = await self._spares.obtain(self._executable, self.spec.label)
+        """A worker another web node prepared for this revision, else one from the generic
+        pool prepared here (and offered to the other nodes)."""
+        config = self._config
+        if self._shared is not None:
+            adopted = await self._shared.adopt(self.spec.revision_key, self._processes)
+            if adopted is not None:
+                return PreparedWorker(adopted, self.spec, config.call_seconds, adopted=True)
+        process = await self._spares.obtain(self._environment, self.spec.label)
         try:
             archives = await self._read_archives()
-            config = self._config
-            return await prepare(
+            prepared = await prepare(
                 process, self.spec, archives, config.prepare_seconds, config.call_seconds
             )
         except BaseException:
             process.kill()  # it may be running initCode that would keep it busy
             self._spares.retire(process)
             raise
+        if self._shared is not None:
+            await self._shared.record(self.spec.revision_key, process)
+        return prepared
 
     async def _read_archives(self) -> list[bytes]:
         """The version's snapshot archives, read from the blob store once per pool."""
@@ -387,6 +409,10 @@ class VersionPool:
         if worker in self.workers:
             self.workers.remove(worker)
             self._spares.retire(worker.process)
+
+    def _processes(self) -> list[Worker]:
+        """The pool's workers as they are now."""
+        return [worker.process for worker in self.workers]
 
     def _pending(self) -> bool:
         """Calls in flight or waiting."""

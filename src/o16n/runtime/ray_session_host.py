@@ -9,6 +9,8 @@ fresh one (an empty workspace), and the session keeps its name and journal.
 
 from __future__ import annotations
 
+import asyncio
+
 import msgpack
 
 import ray
@@ -17,6 +19,7 @@ from o16n.runtime.journal import SessionJournal
 from o16n.runtime.ray_host import Relayed, WorkerHost
 
 _KILLED_GRACE = 1.0  # seconds a killed worker is given to be reaped
+_DYING_SECONDS = 2.0  # how long a worker that failed may take to exit
 
 
 def _console_output(relayed: Relayed) -> str:
@@ -37,6 +40,7 @@ class SessionHost:
         self._arguments = host_arguments
         self._host = WorkerHost(*host_arguments)  # type: ignore[arg-type]
         self._journal = SessionJournal()
+        self._restarting = asyncio.Lock()
 
     def described(self) -> tuple[Session, str]:
         """The session's record and the id of the Ray node this actor runs on."""
@@ -63,11 +67,17 @@ class SessionHost:
         return relayed
 
     async def restart(self) -> Relayed:
-        """Replace the worker by a fresh one in an emptied folder."""
-        self._host.kill()
-        await self._host.stop(_KILLED_GRACE)
-        self._host = WorkerHost(*self._arguments)  # type: ignore[arg-type]
-        return await self.start()
+        """Replace the worker that failed (it is dead, or dies now) by a fresh one in an
+        emptied folder; a worker that runs on was replaced already, for another web node
+        that saw the same failure, and is kept."""
+        async with self._restarting:
+            try:
+                await asyncio.wait_for(self._host.watch(), _DYING_SECONDS)
+            except TimeoutError:
+                return ("reply", b"")
+            await self._host.stop(_KILLED_GRACE)
+            self._host = WorkerHost(*self._arguments)  # type: ignore[arg-type]
+            return await self.start()
 
     def history(self) -> list[str]:
         """The code executed, oldest first."""

@@ -21,6 +21,12 @@ def _login(server: Server, username: str, password: str) -> httpx.Response:
     )
 
 
+def _renew(server: Server, refresh_token: str) -> httpx.Response:
+    return httpx.post(
+        f"{server.url}/login/refreshToken", json={"refreshToken": refresh_token}, timeout=30
+    )
+
+
 @pytest.fixture
 def owner(server: Server, admin_token: str) -> Iterator[httpx.Client]:
     """The admin's client."""
@@ -96,10 +102,7 @@ def test_role_and_password_change(server: Server, owner: httpx.Client) -> None:
     assert reset.json()["role"] is None
     assert_error(_login(server, name, PASSWORD), 401)
     assert _login(server, name, NEW_PASSWORD).status_code == 200
-    renewed = httpx.post(
-        f"{server.url}/login/refreshToken", json={"refreshToken": refresh}, timeout=30
-    )
-    assert_error(renewed, 401)
+    assert_error(_renew(server, refresh), 401)
 
 
 def test_an_owner_keeps_their_own_account(server: Server, owner: httpx.Client) -> None:
@@ -117,9 +120,11 @@ def test_another_owner_may_delete_an_owner_then_it_cannot_log_in(
     name = _create(owner, "Owner", "second-owner")
     with server.client(server.token(name, PASSWORD)) as second:
         other = _create(second, "Reader")
+        refresh = str(server.login(other, PASSWORD)["refresh_token"])
         deleted = second.delete(f"/users/{other}")
         assert deleted.status_code == 204, deleted.text
     assert_error(_login(server, other, PASSWORD), 401)
+    assert_error(_renew(server, refresh), 401)
     assert owner.delete(f"/users/{name}").status_code == 204
     assert_error(_login(server, name, PASSWORD), 401)
     assert_error(owner.delete(f"/users/{name}"), 404, "username")

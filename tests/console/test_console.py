@@ -225,12 +225,14 @@ def test_the_console_fits_a_phone(browser: WebDriver, server: Server, screenshot
     sign_in(browser, server, "admin", ADMIN_PASSWORD)
     browser.set_window_size(390, 844)
     try:
-        wait_for(browser, "table")
-        overflow = browser.execute_script(
-            "return document.documentElement.scrollWidth > window.innerWidth"
-        )
-        assert not overflow, "the page scrolls sideways on a phone"
-        browser.save_screenshot(str(screenshots / "services-phone.png"))
+        for page, shown in (("services", "table"), ("users", "#add-user-form")):
+            browser.get(f"{server.url}/#/{page}")
+            wait_for(browser, shown)
+            overflow = browser.execute_script(
+                "return document.documentElement.scrollWidth > window.innerWidth"
+            )
+            assert not overflow, f"the {page} page scrolls sideways on a phone"
+            browser.save_screenshot(str(screenshots / f"{page}-phone.png"))
     finally:
         browser.set_window_size(1280, 900)
 

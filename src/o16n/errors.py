@@ -133,6 +133,12 @@ class UserExists(Conflict):
     code = "user_exists"
 
 
+class OwnAccount(Conflict):
+    """An Owner tried to delete or demote their own account (a server keeps its Owners)."""
+
+    code = "own_account"
+
+
 class SchemaOutdated(O16nError):
     """The database was created by an older o16n: run `o16n db upgrade`."""
 

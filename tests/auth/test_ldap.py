@@ -185,6 +185,11 @@ def test_directory_users_have_no_local_password(ldap_server: Server) -> None:
     assert "directory" in refused.stderr + refused.stdout
     with ldap_server.client(_token(ldap_server, "carol")) as client:
         assert client.get("/status").status_code == 200
+    with ldap_server.client(ldap_server.token()) as owner:
+        listed = {user["username"]: user for user in owner.get("/users").json()}
+        assert listed["carol"]["source"] == "ldap" and listed["admin"]["source"] == "local"
+        body = {"password": "Local-Pass-123"}
+        assert_error(owner.patch("/users/carol", json=body), 400, "username")
 
 
 def test_role_change_in_the_directory_takes_effect_at_next_login(

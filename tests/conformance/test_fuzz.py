@@ -24,7 +24,7 @@ from tests.conformance.fuzzing import (
     run,
     write_config,
 )
-from tests.harness import Server, traversable_tmp_dir
+from tests.harness import Server, traversable_tmp_dir, unique_name
 from tests.services.publishing import (
     execute,
     open_session,
@@ -104,6 +104,14 @@ def token(fuzzed: Server) -> str:
     return fuzzed.token(FUZZER, FUZZER_PASSWORD)
 
 
+def _account(client: httpx.Client, prefix: str) -> str:
+    """A throwaway Reader for the users operations (never the fuzzer's own account)."""
+    name = unique_name(prefix)
+    body = {"username": name, "password": FUZZER_PASSWORD, "role": "Reader"}
+    assert client.post("/users", json=body).status_code == 201
+    return name
+
+
 def _batch(client: httpx.Client, name: str) -> str:
     response = client.post(f"/api/{name}/{VERSION}/batch", json=[{"x": 1}, {"x": 2}])
     assert response.status_code == 202, response.text
@@ -145,6 +153,7 @@ def fixtures(fuzzed: Server, token: str) -> Iterator[Fixtures]:
                 "snapshotId": take_snapshot(client, session, "fuzzed"),
                 "executionId": _batch(client, service),
                 "index": "0",
+                "username": _account(client, "fuzzed"),
             },
             own={
                 "GetSnapshotContent": {"id": take_snapshot(client, session, "fetched")},
@@ -156,6 +165,7 @@ def fixtures(fuzzed: Server, token: str) -> Iterator[Fixtures]:
                 "deleteSessionFile": {"fileName": "deleted.txt"},
                 "deleteWorkspaceObject": {"objectName": "deleted"},
                 "CancelAndDeleteBatchExecution": {"executionId": _batch(client, service)},
+                "deleteUser": {"username": _account(client, "deleted")},
             },
         )
         for listed in client.get("/sessions").json():

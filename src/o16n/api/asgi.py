@@ -34,6 +34,7 @@ from o16n.api.routes import (
     sessions,
     snapshots,
     status,
+    users,
     workspace,
 )
 from o16n.api.shortcut import ConsumeShortcut
@@ -58,6 +59,7 @@ def operations() -> tuple[Operation, ...]:
         + realtime.OPERATIONS
         + metrics.OPERATIONS
         + compute_nodes.OPERATIONS
+        + users.OPERATIONS
     )
     parts = tuple(operation for operation in core if operation.in_service_document)
     documented = (*core, docs.service_document_operation(parts))

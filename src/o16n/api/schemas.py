@@ -255,3 +255,30 @@ class UpdateComputeNodesRequest(WireModel):
     """POST, PUT and DELETE /computenodes: node addresses."""
 
     entries: list[Annotated[str, Field(max_length=512)]] = Field(max_length=1000)
+
+
+RoleName = Literal["Owner", "Contributor", "Reader"]
+
+
+class UserInfo(WireModel):
+    """o16n: one account as GET /users lists it (role null: it may do nothing)."""
+
+    username: str
+    role: RoleName | None
+    source: Literal["local", "ldap"]  # ldap: the shadow of a directory user
+    created: str
+
+
+class CreateUserRequest(WireModel):
+    """o16n: POST /users, a local account (role null: it may do nothing)."""
+
+    username: str = Field(min_length=1, max_length=64)
+    password: str = Field(min_length=1, max_length=1024)
+    role: RoleName | None
+
+
+class UpdateUserRequest(WireModel):
+    """o16n: PATCH /users/{username}; a member left out stays as it is (role null: no role)."""
+
+    role: RoleName | None = None
+    password: str | None = Field(default=None, min_length=1, max_length=1024)

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import enum
 import hashlib
 import math
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
+from typing import Literal
 
 from o16n.domain.models import (
     AccessClaims,
@@ -29,6 +31,7 @@ from o16n.errors import (
     InvalidCredentials,
     InvalidInput,
     InvalidRefreshToken,
+    OwnAccount,
     TooManyAttempts,
     UserNotFound,
 )
@@ -38,6 +41,12 @@ _USERNAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._@-]{0,63}$")
 MIN_PASSWORD_LENGTH = 8
 # Stored as the password hash of directory users' shadows: no argon2 hash, so nothing verifies.
 _NO_LOCAL_PASSWORD = "!directory"
+
+
+class Keep(enum.Enum):
+    """What `Accounts.update_user` leaves as it is when not told otherwise."""
+
+    ROLE = "role"
 
 
 @dataclass(frozen=True)
@@ -121,28 +130,54 @@ class Accounts:
 
     def set_role(self, username: str, role: Role | None) -> User:
         """Give an account another role (None: no rights at all)."""
-        with self._store.unit_of_work() as uow:
-            user = self._existing(uow, username)
-            uow.users.set_role(user.id, role)
-        return User(user.id, user.username, role, user.created_at)
+        return self.update_user(username, role=role)
 
     def set_password(self, username: str, password: str) -> None:
         """Replace an account's password and sign out all its sessions."""
-        password_hash = self._hasher.hash(validate_password(password))
-        with self._store.unit_of_work() as uow:
-            user = self._existing(uow, username)
-            if user.directory_id is not None:
-                raise InvalidInput(
-                    f"{username!r} is a directory (LDAP) user: the directory keeps the password",
-                    field="username",
-                )
-            uow.users.set_password_hash(user.id, password_hash)
-            uow.tokens.revoke_user_families(user.id)
+        self.update_user(username, password=password)
 
-    def remove_user(self, username: str) -> None:
-        """Delete an account; its tokens stop working."""
+    def update_user(
+        self,
+        username: str,
+        *,
+        role: Role | Literal[Keep.ROLE] | None = Keep.ROLE,
+        password: str | None = None,
+        by: UserId | None = None,
+    ) -> User:
+        """Change an account's role (None: no rights at all) and/or its password (which signs
+        out all its sessions), all or nothing. `by`, the account doing it, may not take the
+        Owner role from itself (OwnAccount); a directory user's password is the directory's."""
+        password_hash = None if password is None else self._hasher.hash(validate_password(password))
         with self._store.unit_of_work() as uow:
             user = self._existing(uow, username)
+            if role is not Keep.ROLE:
+                if user.id == by and role is not Role.OWNER:
+                    raise OwnAccount(
+                        "you may not take the Owner role from your own account: another Owner can",
+                        field="role",
+                    )
+                uow.users.set_role(user.id, role)
+                user = replace(user, role=role)
+            if password_hash is not None:
+                if user.directory_id is not None:
+                    raise InvalidInput(
+                        f"{username!r} is a directory (LDAP) user: the directory keeps the"
+                        " password",
+                        field="username",
+                    )
+                uow.users.set_password_hash(user.id, password_hash)
+                uow.tokens.revoke_user_families(user.id)
+        return user
+
+    def remove_user(self, username: str, *, by: UserId | None = None) -> None:
+        """Delete an account; its tokens stop working. `by`, the account doing it, may not
+        delete itself (OwnAccount)."""
+        with self._store.unit_of_work() as uow:
+            user = self._existing(uow, username)
+            if user.id == by:
+                raise OwnAccount(
+                    "you may not delete your own account: another Owner can", field="username"
+                )
             uow.tokens.revoke_user_families(user.id)
             uow.users.remove(user.id)
 

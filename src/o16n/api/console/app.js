@@ -276,7 +276,7 @@ async function versionPage(render, name, version) {
       el("dt", {}, "Kind"), el("dd", {}, service.runtimeType),
       el("dt", {}, "Publisher"), el("dd", {}, service.versionPublishedBy),
       el("dt", {}, "Created"), el("dd", {}, service.creationTime),
-      el("dt", {}, "Snapshot"), el("dd", {}, service.snapshotId || "none"),
+      ...lineage(service),
       el("dt", {}, "Your access"), el("dd", {}, service.myPermissionOnService)),
     el("h2", {}, "Inputs"), table("inputs", ["Name", "Type"],
       parameterRows(service.inputParameterDefinitions)),
@@ -295,8 +295,8 @@ async function versionPage(render, name, version) {
 async function sessionsPage(render) {
   const sessions = await api("GET", "/sessions");
   render(el("h1", {}, "Sessions"), table(`${sessions.length} open sessions`,
-    ["Name", "Owner", "Runtime", "Created", ""], sessions.map((s) => [
-      s.name, s.owner, s.runtimeType, s.creationTime,
+    ["Name", "Id", "Owner", "Runtime", "Created", ""], sessions.map((s) => [
+      s.name, s.id, s.owner, s.runtimeType, s.creationTime,
       el("div", { class: "actions" },
         el("button", { type: "button", class: "secondary", "aria-label": `Close session ${s.name}`,
           onclick: async () => { await api("DELETE", `/sessions/${enc(s.id)}`); route(); } },
@@ -354,6 +354,7 @@ async function route() {
   const signedIn = Boolean(token());
   document.getElementById("nav").hidden = !signedIn;
   document.getElementById("who").textContent = signedIn ? sessionStorage.getItem(USER_KEY) : "";
+  revealUsersLink();
   const parts = location.hash.replace(/^#\/?/, "").split("/").map(decodeURIComponent);
   if (!signedIn || parts[0] === "login") {
     loginPage(render);
@@ -361,8 +362,13 @@ async function route() {
   }
   try {
     if (parts[0] === "services" && parts.length === 3) await versionPage(render, parts[1], parts[2]);
-    else if (parts[0] === "sessions") await sessionsPage(render);
-    else if (parts[0] === "snapshots") await snapshotsPage(render);
+    else if (parts[0] === "sessions") {
+      await sessionsPage(render);
+      if (mine === navigation) markEntry(parts[1], `Session ${parts[1]} is not open any more.`);
+    } else if (parts[0] === "snapshots") {
+      await snapshotsPage(render);
+      if (mine === navigation) markEntry(parts[1], `Snapshot ${parts[1]} no longer exists.`);
+    } else if (parts[0] === "users") await usersPage(render);
     else await servicesPage(render);
   } catch (error) {
     if (error.status === 401) loginPage(render);

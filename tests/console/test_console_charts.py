@@ -82,6 +82,20 @@ def test_a_version_page_charts_the_calls_made(
     rows = browser.find_elements(By.CSS_SELECTOR, "#stats details tbody tr")
     assert rows, "the data table has the buckets"
     browser.save_screenshot(str(screenshots / "version-charts.png"))
+    with server.client(server.token()) as client:
+        assert client.post(f"/api/{reporting}/v1", json={"petal_class": 1}).json()["success"]
+    wait_until(  # the page refreshes itself
+        browser, lambda d: "6 calls, 2 errors" in d.find_element(By.ID, "stats-summary").text
+    )
+    browser.set_window_size(390, 844)
+    try:
+        overflow = browser.execute_script(
+            "return document.documentElement.scrollWidth > window.innerWidth"
+        )
+        assert not overflow, "the version page scrolls sideways on a phone"
+        browser.save_screenshot(str(screenshots / "version-charts-phone.png"))
+    finally:
+        browser.set_window_size(1280, 900)
 
 
 def test_the_services_list_shows_pools_and_calls_per_minute(
@@ -143,3 +157,34 @@ def test_a_finished_batch_shows_each_record_and_downloads_its_file(
     saved = downloads / "report.txt"
     wait_until(browser, lambda d: saved.exists() and saved.read_text() == "virginica")
     shutil.rmtree(downloads, ignore_errors=True)
+
+
+def test_a_running_batch_can_be_cancelled(
+    browser: WebDriver,  # noqa: F811 - the fixture
+    server: Server,
+) -> None:
+    name = service_name("Slow")
+    with server.client(server.token()) as client:
+        published(
+            client,
+            name,
+            "v1",
+            "import time\ntime.sleep(seconds)\n",
+            inputParameterDefinitions=params(seconds="numeric"),
+        )
+        try:
+            sign_in(browser, server, "admin", ADMIN_PASSWORD)
+            browser.get(f"{server.url}/#/services/{name}/v1")
+            wait_for(browser, "#batch-records").send_keys('[{"seconds": 30}, {"seconds": 30}]')
+            browser.find_element(By.CSS_SELECTOR, "#batch-form button[type=submit]").click()
+            cancel = wait_for(browser, "#batches button[aria-label^='Cancel ']")
+            execution = str(cancel.get_attribute("aria-label")).removeprefix("Cancel ")
+            cancel.click()
+            browser.switch_to.alert.accept()
+            wait_until(
+                browser, lambda d: "0 batch executions" in d.find_element(By.ID, "batches").text
+            )
+            assert client.get(f"/api/{name}/v1/batch").json() == []
+            assert client.get(f"/api/{name}/v1/batch/{execution}").status_code == 404
+        finally:
+            client.delete(f"/services/{name}/v1")

@@ -1,7 +1,8 @@
 """The last hour of each service version's calls, in memory, for charts: per 10-second bucket
 the calls, the errors and a latency histogram of fixed bounds (percentiles are estimated from
 it). Each version has a ring of `SLOTS` buckets, reused as time passes, so memory is bounded by
-the number of versions whatever the traffic; a deleted version's ring is dropped (`forget`).
+the number of versions whatever the traffic (about 140 KB for a version called in every
+bucket); a deleted version's ring is dropped (`forget`).
 
 Per process: with several web nodes each node keeps (and reports) the calls it answered.
 Recording and reading happen on the event loop only, so nothing races.

@@ -173,27 +173,21 @@ function chartsSection(name, version) {
 const POOL_STATES = { Success: "dedicated, ready", Pending: "dedicated, starting",
   NotFound: "shared" };
 
-function poolCell(service) {
-  const cell = el("span", { class: "pool" }, "…");
-  if (service.serviceType === "Realtime") {
-    cell.textContent = "in web process";
-    return cell;
-  }
-  api("GET", `/services/${enc(service.name)}/${enc(service.version)}/pool`)
-    .then(([pool]) => { cell.textContent = POOL_STATES[pool.status] || pool.status; })
+// A cell of the services list, filled from `request`'s answer when it comes.
+function filledCell(css, request, text) {
+  const cell = el("span", { class: css }, "…");
+  request.then((answer) => { cell.textContent = text(answer); })
     .catch(() => { cell.textContent = "unknown"; });
   return cell;
 }
 
+function poolCell(service) {
+  if (service.serviceType === "Realtime") return el("span", { class: "pool" }, "in web process");
+  const path = `/services/${enc(service.name)}/${enc(service.version)}/pool`;
+  return filledCell("pool", api("GET", path), ([pool]) => POOL_STATES[pool.status] || pool.status);
+}
+
 function callRateCell(service) {
-  const cell = el("span", { class: "calls-per-minute" }, "…");
-  whileShown(cell, async () => {
-    try {
-      cell.textContent = String(callsLastMinute(await api("GET",
-        statsPath(service.name, service.version))));
-    } catch (error) {
-      cell.textContent = "unknown";
-    }
-  });
-  return cell;
+  return filledCell("calls-per-minute", api("GET", statsPath(service.name, service.version)),
+    (stats) => String(callsLastMinute(stats)));
 }

@@ -22,6 +22,8 @@ from prometheus_client.core import (
 )
 from prometheus_client.registry import Collector
 
+from o16n.call_history import CallHistory
+
 CONTENT_TYPE = "text/plain; version=0.0.4; charset=utf-8"
 UNMATCHED_ROUTE = "unmatched"
 
@@ -142,6 +144,7 @@ class Metrics:
 
     def __init__(self) -> None:
         self.registry = CollectorRegistry(auto_describe=True)
+        self.history = CallHistory()  # the last hour of each version's calls, for charts
         registry = self.registry
         self._http = _Timings("o16n_http", "HTTP requests", ("route", "method"))
         self._calls = _Timings("o16n_service", "Calls of a service version", _VERSION)
@@ -195,8 +198,9 @@ class Metrics:
 
     def service_call(self, service: str, version: str, status: str, seconds: float) -> None:
         """One call of an existing version: `status` is success, failure (the code raised)
-        or the HTTP status of the error."""
+        or the HTTP status of the error. Also kept in the last hour's history."""
         self._calls.record(service, version, status, seconds)
+        self.history.record(service, version, status != "success", seconds)
 
     def worker_started(self, service: str, version: str) -> None:
         """A worker was prepared for the version."""
@@ -234,6 +238,7 @@ class Metrics:
         """The version was deleted: remove its series."""
         labels = {"service": service, "version": version}
         self._calls.forget(service, version)
+        self.history.forget(service, version)
         for metric in (
             self._starts,
             self._crashes,

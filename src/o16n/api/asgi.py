@@ -33,6 +33,7 @@ from o16n.api.routes import (
     services,
     sessions,
     snapshots,
+    stats,
     status,
     users,
     workspace,
@@ -55,6 +56,7 @@ def operations() -> tuple[Operation, ...]:
         + files.OPERATIONS
         + snapshots.OPERATIONS
         + services.OPERATIONS
+        + stats.OPERATIONS
         + batch.OPERATIONS
         + realtime.OPERATIONS
         + metrics.OPERATIONS

@@ -234,6 +234,26 @@ class ServicePoolStatus(WireModel):
     status: str
 
 
+class CallStatsBucket(WireModel):
+    """o16n: the calls of one bucket of a version's last hour (those with calls only)."""
+
+    start: str  # ISO-8601 UTC
+    calls: int
+    errors: int
+    p50Ms: float  # noqa: N815 - o16n: latency percentiles, estimated, in milliseconds
+    p95Ms: float  # noqa: N815 - o16n
+    p99Ms: float  # noqa: N815 - o16n
+
+
+class CallStats(WireModel):
+    """o16n: GET /services/{name}/{version}/stats, the calls this web node answered."""
+
+    bucketSeconds: int  # noqa: N815 - o16n: the width of a bucket
+    windowStart: str  # noqa: N815 - o16n: ISO-8601 UTC, an hour before windowEnd
+    windowEnd: str  # noqa: N815 - o16n: the end of the current bucket
+    buckets: list[CallStatsBucket]  # oldest first
+
+
 class ComputeNodeState(WireModel):
     """o16n: one compute node as the runtime sees it."""
 

@@ -125,11 +125,12 @@ async function servicesPage(render) {
   const rows = services.map((s) => [
     el("a", { href: `#/services/${enc(s.name)}/${enc(s.version)}` }, s.name),
     s.version, s.serviceType || s.runtimeType, s.state || "ready", s.versionPublishedBy,
-    s.creationTime, s.myPermissionOnService === "read/write" ? "manage" : "call",
+    s.creationTime, poolCell(s), callRateCell(s),
+    s.myPermissionOnService === "read/write" ? "manage" : "call",
   ]);
   render(el("h1", {}, "Services"),
-    table(`${services.length} service versions`,
-      ["Service", "Version", "Kind", "State", "Publisher", "Created", "You may"], rows));
+    table(`${services.length} service versions`, ["Service", "Version", "Kind", "State",
+      "Publisher", "Created", "Pool", "Calls/min", "You may"], rows));
 }
 
 function parameterRows(list) {
@@ -209,49 +210,6 @@ function snippets(name, version, swagger) {
     copyable("curl", curl), copyable("o16n.client", python));
 }
 
-async function batchSection(name, version) {
-  const base = `/api/${enc(name)}/${enc(version)}/batch`;
-  const list = el("div", { id: "batches" });
-  const records = el("textarea", { id: "batch-records", placeholder: '[{"x": 1}, {"x": 2}]' });
-  const refresh = async () => {
-    try {
-      const ids = await api("GET", base);
-      const states = await Promise.all(ids.map((id) => api("GET", `${base}/${enc(id)}`)));
-      list.replaceChildren(table(`${ids.length} batch executions`,
-        ["Execution", "State", "Progress", ""], ids.map((id, i) => {
-          const s = states[i];
-          return [id, s.state, el("span", {}, el("progress", {
-            max: String(Math.max(s.totalItemCount, 1)), value: String(s.completedItemCount),
-            "aria-label": `progress of ${id}` }), ` ${s.completedItemCount}/${s.totalItemCount}`),
-          el("button", { type: "button", class: "danger", onclick: async () => {
-            await api("DELETE", `${base}/${enc(id)}`);
-            refresh();
-          } }, "Cancel and delete")];
-        })));
-      const running = states.some((s) => s.state === "Pending" || s.state === "InProgress");
-      if (running && location.hash.startsWith(`#/services/${enc(name)}/`)) {
-        setTimeout(refresh, 1000);
-      }
-    } catch (error) {
-      list.replaceChildren(failure(error));
-    }
-  };
-  const form = el("form", { id: "batch-form", onsubmit: async (event) => {
-    event.preventDefault();
-    try {
-      await api("POST", base, JSON.parse(records.value || "[]"));
-      refresh();
-    } catch (error) {
-      list.replaceChildren(failure(error));
-    }
-  } }, el("label", { for: "batch-records" }, "Records",
-    el("span", { class: "hint" }, " a JSON array of inputs")), records,
-  el("div", { class: "actions" }, el("button", { type: "submit" }, "Start batch"),
-    el("button", { type: "button", class: "secondary", onclick: refresh }, "Refresh")));
-  refresh();
-  return el("section", { class: "card" }, el("h2", {}, "Batch executions"), form, list);
-}
-
 async function versionPage(render, name, version) {
   const [service] = await api("GET", `/services/${enc(name)}/${enc(version)}`);
   const swaggerPath = `/api/${enc(name)}/${enc(version)}/swagger.json`;
@@ -278,6 +236,7 @@ async function versionPage(render, name, version) {
       el("dt", {}, "Created"), el("dd", {}, service.creationTime),
       ...lineage(service),
       el("dt", {}, "Your access"), el("dd", {}, service.myPermissionOnService)),
+    chartsSection(name, version),
     el("h2", {}, "Inputs"), table("inputs", ["Name", "Type"],
       parameterRows(service.inputParameterDefinitions)),
     el("h2", {}, "Outputs"), table("outputs", ["Name", "Type"],
@@ -326,13 +285,17 @@ async function snapshotsPage(render) {
 }
 
 // A snapshot's archive (a zip of its workspace and files), saved by the browser.
-async function download(snapshot) {
-  const response = await fetch(`/snapshots/${enc(snapshot.id)}`,
-    { headers: { Authorization: "Bearer " + token() } });
+function download(snapshot) {
+  return saveAs(`/snapshots/${enc(snapshot.id)}`, `${snapshot.name || snapshot.id}.zip`);
+}
+
+// The bytes at `path` (fetched with the token), saved by the browser as `fileName`.
+async function saveAs(path, fileName) {
+  const response = await fetch(path, { headers: { Authorization: "Bearer " + token() } });
   if (!response.ok) { notify(`Download failed (${response.status})`); return; }
   document.getElementById("download-link")?.remove();
   const link = el("a", { href: URL.createObjectURL(await response.blob()),
-    download: `${snapshot.name || snapshot.id}.zip`, id: "download-link" });
+    download: fileName, id: "download-link" });
   document.body.append(link);
   link.click();
   notify("Downloaded");

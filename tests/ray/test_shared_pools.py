@@ -57,15 +57,22 @@ def _published_everywhere(client: httpx.Client, name: str) -> None:
         time.sleep(0.1)
 
 
+def _prepared_on_one(one: httpx.Client, other: httpx.Client, name: str) -> int:
+    """Publish a version through `one`, call it there once (its worker is prepared there),
+    wait until `other` sees it; the pid of that worker."""
+    body = {"code": PID, "outputParameterDefinitions": OUTPUTS}
+    assert one.post(f"/services/{name}/v1", json=body).status_code == 201
+    pid = _pid(one, name)
+    _published_everywhere(other, name)
+    return pid
+
+
 def test_a_worker_prepared_on_one_web_node_serves_the_other(web_nodes: list[Server]) -> None:
     first, second = web_nodes
     token = first.token()
     name = service_name("shared_pool")
-    body = {"code": PID, "outputParameterDefinitions": OUTPUTS}
     with first.client(token) as one, second.client(token) as other:
-        assert one.post(f"/services/{name}/v1", json=body).status_code == 201
-        prepared_on_first = _pid(one, name)
-        _published_everywhere(other, name)
+        prepared_on_first = _prepared_on_one(one, other, name)
         served_by_second = {_pid(other, name) for _ in range(5)}
         again_on_first = _pid(one, name)
     assert served_by_second == {prepared_on_first}  # adopted, not a worker of its own
@@ -76,11 +83,8 @@ def test_a_worker_another_node_uses_outlives_its_nodes_idle_time(web_nodes: list
     first, second = web_nodes
     token = first.token()
     name = service_name("busy_elsewhere")
-    body = {"code": PID, "outputParameterDefinitions": OUTPUTS}
     with first.client(token) as one, second.client(token) as other:
-        assert one.post(f"/services/{name}/v1", json=body).status_code == 201
-        prepared_on_first = _pid(one, name)
-        _published_everywhere(other, name)
+        prepared_on_first = _prepared_on_one(one, other, name)
         served: set[int] = set()
         until = time.monotonic() + 3 * IDLE_SECONDS  # the first node is idle all along
         while time.monotonic() < until:
@@ -96,11 +100,8 @@ def test_when_the_preparing_node_dies_the_other_makes_its_own(web_nodes: list[Se
     first, second = web_nodes
     token = second.token()
     name = service_name("orphaned_pool")
-    body = {"code": PID, "outputParameterDefinitions": OUTPUTS}
     with first.client(token) as one, second.client(token) as other:
-        assert one.post(f"/services/{name}/v1", json=body).status_code == 201
-        prepared_on_first = _pid(one, name)
-        _published_everywhere(other, name)
+        prepared_on_first = _prepared_on_one(one, other, name)
         assert _pid(other, name) == prepared_on_first
         first.kill()
         deadline = time.monotonic() + 5

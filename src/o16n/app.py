@@ -186,6 +186,7 @@ def _service_pools(
         call_seconds=settings.service_timeout_seconds,
         prepare_seconds=settings.service_prepare_seconds,
         depth=settings.pool_pipeline_depth,
+        full_depth=max(settings.pool_full_pipeline_depth, settings.pool_pipeline_depth),
         max_workers=settings.pool_max_workers or usable_cpus(),
         max_live=settings.pool_max_live_workers or default_live_workers(usable_cpus()),
         max_queue=settings.pool_max_queue,

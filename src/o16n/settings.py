@@ -123,7 +123,14 @@ class Settings(BaseSettings):
         default=32, ge=1, description="Largest MaxPoolSize of a version's dedicated pool."
     )
     pool_pipeline_depth: int = Field(
-        default=8, ge=1, description="Calls in flight per worker (pipelining)."
+        default=8,
+        ge=1,
+        description="Calls in flight per worker (pipelining) while its pool may grow.",
+    )
+    pool_full_pipeline_depth: int = Field(
+        default=64,
+        ge=1,
+        description="Calls in flight per worker once its pool has its largest size.",
     )
     pool_max_queue: int = Field(
         default=1000, ge=1, description="Calls waiting per version before 503."

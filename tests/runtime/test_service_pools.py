@@ -104,7 +104,7 @@ def test_a_busy_version_grows_up_to_its_maximum(run: Runner, pool_config: Config
 
 def test_a_full_queue_is_capacity_exceeded(run: Runner, pool_config: ConfigMaker) -> None:
     async def scenario() -> None:
-        config = pool_config(max_workers=1, depth=1, max_queue=2)
+        config = pool_config(max_workers=1, depth=1, full_depth=1, max_queue=2)
         async with open_pools(config) as pools:
             service = echo()
             await pools.consume(service, args())
@@ -115,6 +115,25 @@ def test_a_full_queue_is_capacity_exceeded(run: Runner, pool_config: ConfigMaker
             with pytest.raises(CapacityExceeded, match="svc/v1 already has 2 calls waiting"):
                 await pools.consume(service, args())
             assert [r.outputs["y"] for r in await asyncio.gather(*accepted)] == [3, 6, 9]
+
+    run(scenario())
+
+
+def test_a_full_pool_pipelines_up_to_its_full_depth_before_calls_queue(
+    run: Runner, pool_config: ConfigMaker
+) -> None:
+    async def scenario() -> None:
+        config = pool_config(max_workers=1, depth=1, full_depth=3, max_queue=1)
+        async with open_pools(config) as pools:
+            service = echo()
+            await pools.consume(service, args())
+            accepted = [asyncio.ensure_future(pools.consume(service, args(pause=0.3)))]
+            await asyncio.sleep(0)
+            accepted += [asyncio.ensure_future(pools.consume(service, args(i))) for i in (2, 3, 4)]
+            await asyncio.sleep(0)
+            with pytest.raises(CapacityExceeded, match="svc/v1 already has 1 calls waiting"):
+                await pools.consume(service, args())
+            assert [r.outputs["y"] for r in await asyncio.gather(*accepted)] == [3, 6, 9, 12]
 
     run(scenario())
 
@@ -429,7 +448,7 @@ def test_a_caller_giving_up_in_the_queue_leaves_no_slot_taken(
     run: Runner, pool_config: ConfigMaker
 ) -> None:
     async def scenario() -> None:
-        async with open_pools(pool_config(max_workers=1, depth=1)) as pools:
+        async with open_pools(pool_config(max_workers=1, depth=1, full_depth=1)) as pools:
             service = echo()
             await pools.consume(service, args())
             running = asyncio.ensure_future(pools.consume(service, args(pause=0.2)))

@@ -19,7 +19,8 @@ def default_live_workers(cpus: int) -> int:
 class PoolConfig:
     """Where service workers live, their limits and deadlines, and how pools grow and shrink.
 
-    `depth` is the number of calls pipelined to one worker; `max_workers` the size of a
+    `depth` is the number of calls pipelined to one worker while its pool may grow,
+    `full_depth` once the pool has its largest size; `max_workers` the size of a
     version's pool without a dedicated size; `max_live` the workers prepared for versions that
     may live on this machine at once (the least recently used idle ones are evicted to make room;
     a version with none always gets one); `max_queue` the calls that may wait per version;
@@ -37,6 +38,7 @@ class PoolConfig:
     call_seconds: float = 600.0
     prepare_seconds: float = 600.0
     depth: int = 8
+    full_depth: int = 64
     max_workers: int = field(default_factory=usable_cpus)
     max_live: int = field(default_factory=lambda: default_live_workers(usable_cpus()))
     max_queue: int = 1000
@@ -47,7 +49,7 @@ class PoolConfig:
 
     def __post_init__(self) -> None:
         """Refuse sizes and times that cannot work."""
-        for name in ("depth", "max_workers", "max_live", "max_queue"):
+        for name in ("depth", "full_depth", "max_workers", "max_live", "max_queue"):
             if getattr(self, name) < 1:
                 raise ValueError(f"{name} must be at least 1")
         if self.blank < 0:

@@ -10,6 +10,7 @@ import sys
 
 import uvicorn
 
+from o16n.api.consume_lane import consume_lane_protocol
 from o16n.app import bootstrap, create_app
 from o16n.settings import Settings
 
@@ -59,10 +60,11 @@ def serve(settings: Settings, fd: int | None = None) -> None:
     host, port = listener.getsockname()[:2]
     address = f"http://{host}:{port}"
     print(f"o16n: listening on {address} (web console: {address}/)", file=sys.stderr, flush=True)
+    app = create_app(settings)
     config = uvicorn.Config(
-        create_app(settings),
+        app,
         loop="uvloop",
-        http="httptools",
+        http=consume_lane_protocol(app),  # httptools, answering consume calls itself
         access_log=False,  # ours is the JSON access log of the request middleware
         proxy_headers=False,  # nothing here reads the client address; trust no X-Forwarded-*
         log_level=settings.log_level,

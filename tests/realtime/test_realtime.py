@@ -193,7 +193,7 @@ def test_delete_frees_the_version(
     assert {path.name for path in blobs.rglob("*") if path.is_file()} <= before
 
 
-def test_the_consume_shortcut_keeps_auth_and_the_error_shape(
+def test_the_consume_lane_keeps_auth_and_the_error_shape(
     server: Server, admin_token: str, iris: Iris, new_name: Callable[[str], str]
 ) -> None:
     name = new_name("IrisAuth")

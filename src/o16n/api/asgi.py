@@ -38,7 +38,6 @@ from o16n.api.routes import (
     users,
     workspace,
 )
-from o16n.api.shortcut import ConsumeShortcut
 from o16n.errors import InvalidInput, MethodNotAllowed, NotFound, O16nError
 
 if TYPE_CHECKING:
@@ -118,9 +117,9 @@ def build_asgi(
         lifespan=lifespan,
         exception_handlers={HTTPException: _routing_refusal},
     )
+    app.state.traced = tracing is not None  # consume calls then skip the consume lane
     app.router.redirect_slashes = False  # a redirect would turn "/services/x/" into a publish
     app.add_middleware(SessionForwarding)  # many web nodes: sessions live on one of them
-    app.add_middleware(ConsumeShortcut)  # before the rest, inside the request middleware
     if tracing is not None:
         from o16n.api.tracing import Tracing  # opentelemetry is imported only then
 

@@ -55,8 +55,9 @@ async def consumed(services: ApiServices, call: ConsumeCall) -> bytes:
 
 
 async def consume(call: Call) -> Response:
-    """The routed form of `ConsumeShortcut` (which answers these requests before routing):
-    declares the route, so that other methods on it are a 405 naming POST."""
+    """The routed consume (the consume lane of `api.consume_lane` answers most calls before
+    they reach the app): with tracing on, before the app started, and so that other methods
+    on the route are a 405 naming POST."""
     name, version = name_and_version(call)
     headers = call.request.headers
     content_type, length = headers.get("content-type", ""), headers.get("content-length")

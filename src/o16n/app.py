@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import gc
 import logging
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 from contextlib import asynccontextmanager, contextmanager
@@ -462,6 +463,7 @@ def create_app(settings: Settings) -> Starlette:
                 )
             )
             _log.info("o16n %s ready, data in %s", __version__, settings.data_dir)
+            gc.freeze()  # what start-up made lives on: collections no longer walk it (W2 +24%)
             try:
                 yield
             finally:

@@ -11,6 +11,7 @@ see the call's inputs as ML Server's do.
 from __future__ import annotations
 
 import contextlib
+import gc
 import importlib
 import io
 import types
@@ -64,6 +65,7 @@ class ServiceHost:
                 importlib.import_module(name)
             except Exception as exc:  # a missing optional module must not lose the worker
                 failed.append(f"{name}: {one_line(exc)}")
+        gc.freeze()  # what the imports made is never garbage: collections skip it
         return {"failed": failed}
 
     def prepare(self, payload: dict[str, object]) -> dict[str, object]:
@@ -97,6 +99,7 @@ class ServiceHost:
             output_files,
             dict(self.namespace),
         )
+        gc.freeze()  # the version's modules and objects live as long as the worker
         return {}
 
     def _restore(self, archive: bytes) -> None:

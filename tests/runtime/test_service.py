@@ -7,6 +7,7 @@ from typing import Any
 import pytest
 
 from o16n.errors import InvalidInput, WorkerError
+from o16n.runtime.arrays import packed_payload
 from o16n.runtime.pipeline import reply_code
 from o16n.runtime.process import WorkerProcess
 from tests.runtime.conftest import Runner, Spawner
@@ -323,3 +324,40 @@ def test_blank_workers_preload_modules_and_report_missing_ones(run: Runner, spaw
             assert (await consume(worker))["outputs"] == {"y": True}
 
     run(scenario())
+
+
+def test_packed_arrays_are_rebuilt_and_malformed_ones_refused(run: Runner, spawn: Spawner) -> None:
+    async def scenario() -> None:
+        async with spawn() as worker:
+            code = "m[0, 0] = 9\ny = [str(m.dtype), type(m).__name__, list(m.shape), m.tolist()]"
+            payload = prepare_payload(code, None, [("m", "matrix")], [("y", "vector")])
+            await worker.call("service_prepare", payload, T)
+            packed = packed_payload({"m": [[1.5, 2.0]] * 16}, {"m": "matrix"})
+            assert set(packed) == {"inputs", "arrays"} and packed["inputs"] == {}
+            reply = await worker.call("consume", packed, T)
+            rows = [[9.0, 2.0]] + [[1.5, 2.0]] * 15
+            assert reply["outputs"] == {"y": ["float64", "matrix", [16, 2], rows]}
+            for bad in (
+                ["<f8", [3, 2], b"\0" * 8],  # fewer bytes than its shape
+                [">f8", [1], b"\0" * 8],  # a dtype the protocol does not carry
+                ["<f8", [-1], b""],
+                "not a list",
+            ):
+                with pytest.raises(InvalidInput, match="array 'm'"):
+                    await worker.call("consume", {"inputs": {}, "arrays": {"m": bad}}, T)
+
+    run(scenario())
+
+
+def test_only_large_float_and_int_arrays_of_the_declared_shape_are_packed() -> None:
+    kinds = {"v": "vector", "m": "matrix"}
+    long_ints, short = list(range(16)), [1.5] * 15
+    packed = packed_payload({"v": long_ints, "m": [long_ints] * 16, "x": 1}, kinds)
+    assert packed["inputs"] == {"x": 1} and set(packed["arrays"]) == {"v", "m"}
+    for left_as_json in (
+        {"v": short, "m": [[1.0]] * 15},  # too short to gain anything
+        {"v": [True] * 16, "m": [["a"]] * 16},  # bool and str dtypes
+        {"v": [[1.0]] * 16, "m": [1.0] * 16},  # not the declared number of dimensions
+        {"v": [2**70] * 16, "m": [[1], [1, 2]] * 8},  # beyond int64, ragged
+    ):
+        assert packed_payload(left_as_json, kinds) == {"inputs": left_as_json}

@@ -133,6 +133,21 @@ def test_every_type_round_trips(server: Server, admin_token: str, echo: str) -> 
     assert type(values["o_lg"]) is bool
 
 
+def test_large_vectors_and_matrices_reach_the_code_as_small_ones_do(
+    server: Server, admin_token: str, echo: str
+) -> None:
+    """They travel to the worker as packed arrays (runtime.arrays): same types, values, shapes."""
+    large = GOOD | {"v": [1.5, 2, 3] * 6, "m": [[1, 2], [3, 4]] * 10}
+    with server.client(admin_token) as client:
+        values = outputs(client, echo, VERSION, large)
+    assert values["kinds"][4:6] == ["ndarray", "matrix"]
+    assert values["checks"] == [True] * 8
+    assert values["o_v"] == [1.5, 2.0, 3.0] * 6
+    assert values["o_m"] == [[1, 2], [3, 4]] * 10
+    assert {type(x) for row in values["o_m"] for x in row} == {int}
+    assert values["m_shape"] == [20, 2]
+
+
 def test_string_is_stored_as_an_alias_of_character(
     server: Server, admin_token: str, echo: str
 ) -> None:

@@ -12,6 +12,7 @@ from typing import cast
 
 from o16n.domain.models import ConsumeResult, JsonValue, ServiceVersion
 from o16n.errors import O16nError
+from o16n.runtime.arrays import ARRAY_KINDS, packed_payload
 from o16n.runtime.backend import Worker
 from o16n.runtime.pipeline import reply_code
 from o16n.runtime.protocol import ConsumeReply, consume_reply, empty_reply
@@ -126,6 +127,7 @@ class PreparedWorker:
         self._seconds = spec.deadline(call_seconds)
         self._outputs = frozenset(name for name, _ in spec.outputs)
         self._files = frozenset(spec.output_files)
+        self._arrays = {name: kind for name, kind in spec.inputs if kind in ARRAY_KINDS}
 
     @property
     def alive(self) -> bool:
@@ -139,7 +141,7 @@ class PreparedWorker:
 
     async def consume(self, inputs: dict[str, JsonValue]) -> ConsumeResult:
         """One call under the call deadline; WorkerCrashed/WorkerTimeout when the worker fails."""
-        payload: dict[str, object] = {"inputs": inputs}
+        payload = packed_payload(inputs, self._arrays)
         reply = await self.process.request("consume", payload, self._seconds, self._reply)
         return ConsumeResult(
             success=reply.success,

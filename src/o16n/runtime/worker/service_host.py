@@ -19,6 +19,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from o16n.runtime.worker import files
+from o16n.runtime.worker.arrays import unpacked
 from o16n.runtime.worker.conversion import TYPES, Decoder, decoder, encode_outputs
 from o16n.runtime.worker.directory import file_errors
 from o16n.runtime.worker.failure import MAX_MESSAGE, describe, one_line, remember_source
@@ -127,8 +128,11 @@ class ServiceHost:
         if prepared is None:
             raise RequestError("bad_request", "this worker is not prepared for a service")
         inputs = payload.get("inputs")
-        if type(inputs) is not dict or len(payload) != 1:
-            raise RequestError("bad_request", "expected members ['inputs'] (a map)")
+        arrays = payload.get("arrays")
+        if type(inputs) is not dict or len(payload) != 1 + (arrays is not None):
+            raise RequestError("bad_request", "expected members ['inputs'] (a map), ['arrays']")
+        if arrays is not None:
+            inputs = {**inputs, **unpacked(arrays)}
         namespace = self.namespace
         try:
             _bind(prepared, inputs, namespace)

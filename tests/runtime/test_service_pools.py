@@ -102,38 +102,26 @@ def test_a_busy_version_grows_up_to_its_maximum(run: Runner, pool_config: Config
     run(scenario())
 
 
-def test_a_full_queue_is_capacity_exceeded(run: Runner, pool_config: ConfigMaker) -> None:
+@pytest.mark.parametrize("full_depth", [1, 3])
+def test_calls_beyond_the_full_pipes_and_the_queue_are_capacity_exceeded(
+    run: Runner, pool_config: ConfigMaker, full_depth: int
+) -> None:
+    """A pool at its largest size pipelines `full_depth` calls per worker, then queues."""
+
     async def scenario() -> None:
-        config = pool_config(max_workers=1, depth=1, full_depth=1, max_queue=2)
+        config = pool_config(max_workers=1, depth=1, full_depth=full_depth, max_queue=2)
         async with open_pools(config) as pools:
             service = echo()
             await pools.consume(service, args())
             accepted = [asyncio.ensure_future(pools.consume(service, args(pause=0.3)))]
             await asyncio.sleep(0)
-            accepted += [asyncio.ensure_future(pools.consume(service, args(i))) for i in (2, 3)]
+            more = range(2, 2 + full_depth - 1 + 2)  # the rest of the pipe, then the queue
+            accepted += [asyncio.ensure_future(pools.consume(service, args(i))) for i in more]
             await asyncio.sleep(0)
             with pytest.raises(CapacityExceeded, match="svc/v1 already has 2 calls waiting"):
                 await pools.consume(service, args())
-            assert [r.outputs["y"] for r in await asyncio.gather(*accepted)] == [3, 6, 9]
-
-    run(scenario())
-
-
-def test_a_full_pool_pipelines_up_to_its_full_depth_before_calls_queue(
-    run: Runner, pool_config: ConfigMaker
-) -> None:
-    async def scenario() -> None:
-        config = pool_config(max_workers=1, depth=1, full_depth=3, max_queue=1)
-        async with open_pools(config) as pools:
-            service = echo()
-            await pools.consume(service, args())
-            accepted = [asyncio.ensure_future(pools.consume(service, args(pause=0.3)))]
-            await asyncio.sleep(0)
-            accepted += [asyncio.ensure_future(pools.consume(service, args(i))) for i in (2, 3, 4)]
-            await asyncio.sleep(0)
-            with pytest.raises(CapacityExceeded, match="svc/v1 already has 1 calls waiting"):
-                await pools.consume(service, args())
-            assert [r.outputs["y"] for r in await asyncio.gather(*accepted)] == [3, 6, 9, 12]
+            results = await asyncio.gather(*accepted)
+            assert [r.outputs["y"] for r in results] == [3 * i for i in range(1, more.stop)]
 
     run(scenario())
 

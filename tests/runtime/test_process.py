@@ -464,6 +464,7 @@ def test_worker_imports_only_the_runtime_leaf_modules(tmp_path: Path) -> None:
             [
                 "o16n",
                 "o16n.runtime",
+                "o16n.runtime.worker.arrays",
                 "o16n.runtime.worker.conversion",
                 "o16n.runtime.worker.directory",
                 "o16n.runtime.worker.failure",

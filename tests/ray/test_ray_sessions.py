@@ -158,33 +158,46 @@ def _until_failed(client: httpx.Client, session: str, seconds: float) -> dict[st
         time.sleep(0.1)
 
 
-def test_a_session_whose_ray_node_died_answers_a_clear_error(
+def _lost(client: httpx.Client, session: str) -> None:
+    """The session answers session_lost (not 404: it was lost, not closed)."""
+    lost = assert_error(client.get(f"/sessions/{session}/history"), 502)
+    assert lost["errorCode"] == "session_lost", lost
+
+
+def test_a_session_whose_ray_node_died_answers_a_clear_error_on_every_web_node(
     web: WebNodes, ray_cluster: RayCluster
 ) -> None:
     second = web.nodes[1]
     doomed = ray_cluster.add_node()
-    with second.client(second.token()) as client:
-        assert client.post("/computenodes", json={"entries": [doomed]}).status_code == 200
-        try:  # the session's actor goes to the new node
-            session = _opened(client)
-        finally:
-            removed = client.request("DELETE", "/computenodes", json={"entries": [doomed]})
-            assert removed.status_code == 200, removed.text
-        execute(client, session, "x = 41")
-        snapshot = take_snapshot(client, session)
-        ray_cluster.kill_node(doomed)
-        killed_at = time.monotonic()
-        failed = _until_failed(client, session, UNANSWERED_WITHIN_SECONDS)
-        unanswered_after = time.monotonic() - killed_at
-        assert failed["errorCode"] in {"node_unavailable", "session_lost"}, failed
-        assert doomed in str(failed["message"]) and "snapshots are kept" in str(failed["message"])
-        while failed["errorCode"] != "session_lost":  # once Ray declares the node dead
-            assert time.monotonic() - killed_at < LOST_WITHIN_SECONDS, failed
-            time.sleep(0.5)
-            failed = _until_failed(client, session, 0)
-        lost_after = time.monotonic() - killed_at
-        print(f"unanswered after {unanswered_after:.1f} s, lost after {lost_after:.1f} s")
-        assert_error(client.get(f"/sessions/{session}/history"), 404)  # gone, not replaced
-        restored = client.post("/sessions", json={"snapshotId": snapshot})
-        assert restored.status_code == 201, restored.text
-        assert _y(client, restored.json()["sessionId"]) == 42
+    bystander = web.start("bystander")  # never uses the session before it is lost
+    try:
+        with second.client(second.token()) as client:
+            assert client.post("/computenodes", json={"entries": [doomed]}).status_code == 200
+            try:  # the session's actor goes to the new node
+                session = _opened(client)
+            finally:
+                removed = client.request("DELETE", "/computenodes", json={"entries": [doomed]})
+                assert removed.status_code == 200, removed.text
+            execute(client, session, "x = 41")
+            snapshot = take_snapshot(client, session)
+            ray_cluster.kill_node(doomed)
+            killed_at = time.monotonic()
+            failed = _until_failed(client, session, UNANSWERED_WITHIN_SECONDS)
+            unanswered_after = time.monotonic() - killed_at
+            assert failed["errorCode"] in {"node_unavailable", "session_lost"}, failed
+            assert doomed in str(failed["message"]), failed
+            assert "snapshots are kept" in str(failed["message"]), failed
+            while failed["errorCode"] != "session_lost":  # once Ray declares the node dead
+                assert time.monotonic() - killed_at < LOST_WITHIN_SECONDS, failed
+                time.sleep(0.5)
+                failed = _until_failed(client, session, 0)
+            lost_after = time.monotonic() - killed_at
+            print(f"unanswered after {unanswered_after:.1f} s, lost after {lost_after:.1f} s")
+            _lost(client, session)  # lost, not replaced by a fresh interpreter
+            with bystander.client(second.token()) as elsewhere:
+                _lost(elsewhere, session)
+            restored = client.post("/sessions", json={"snapshotId": snapshot})
+            assert restored.status_code == 201, restored.text
+            assert _y(client, restored.json()["sessionId"]) == 42
+    finally:
+        bystander.stop()

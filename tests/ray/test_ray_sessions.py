@@ -21,6 +21,7 @@ from tests.services.publishing import execute, take_snapshot
 
 UNANSWERED_WITHIN_SECONDS = 10.0  # the session answers a 502 naming its node
 LOST_WITHIN_SECONDS = 40.0  # Ray declares the node dead (its health checks: about 15 s)
+CANCELLED_WITHIN_SECONDS = 10.0
 CRASH = "import os\nos._exit(3)"
 
 
@@ -92,6 +93,29 @@ def test_every_web_node_serves_a_session_and_closing_it_anywhere_ends_it(
         assert on_second.delete(f"/sessions/{session}").status_code == 200
         assert_error(on_first.get(f"/sessions/{session}/history"), 404)
         assert_error(on_second.get(f"/sessions/{session}/history"), 404)
+
+
+def test_cancel_on_any_web_node_interrupts_an_execution_running_from_another(
+    web: WebNodes,
+) -> None:
+    first, second = web.nodes
+    token = first.token()
+    with first.client(token) as on_first, second.client(token) as on_second:
+        session = _opened(on_first)
+        loop = {"code": "import time\nfor _ in range(300):\n    time.sleep(0.1)"}  # 30 s
+        with ThreadPoolExecutor(1) as pool:
+            running = pool.submit(on_first.post, f"/sessions/{session}/execute", json=loop)
+            started = time.monotonic()
+            while not running.done() and time.monotonic() - started < CANCELLED_WITHIN_SECONDS:
+                assert on_second.post(f"/sessions/{session}/cancel").status_code == 200
+                time.sleep(0.3)
+            assert running.done(), "the execution ran on after the cancel"
+            interrupted = running.result().json()
+        assert interrupted["success"] is False, interrupted
+        assert "interrupt" in str(interrupted["errorMessage"]).lower(), interrupted
+        execute(on_first, session, "x = 1")  # the session goes on
+        assert _y(on_second, session) == 2
+        assert on_first.delete(f"/sessions/{session}").status_code == 200
 
 
 def test_a_crashed_worker_is_replaced_inside_the_session_actor(web: WebNodes) -> None:

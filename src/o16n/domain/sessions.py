@@ -246,9 +246,10 @@ class Sessions:
             raise
 
     async def cancel(self, user: Principal, session_id: str) -> None:
-        """Interrupt the running execution, if any (best effort)."""
+        """Interrupt the running execution, if any (best effort); a shared session's may run
+        from another node (its interpreter interrupts only a call in flight)."""
         live = await self._get(user, session_id)
-        if live.lock.locked():
+        if live.lock.locked() or self._factory.shared:
             live.interpreter.interrupt()
 
     async def close(

@@ -118,6 +118,26 @@ def test_cancel_on_any_web_node_interrupts_an_execution_running_from_another(
         assert on_first.delete(f"/sessions/{session}").status_code == 200
 
 
+def _actors_per_node(client: httpx.Client) -> dict[str, int]:
+    """The o16n actors on each Ray node, as /computenodes counts them."""
+    body = client.get("/computenodes").json()
+    return {node["address"]: node["interpreters"] for node in body["nodes"]}
+
+
+def test_compute_nodes_count_the_actors_of_every_web_node(web: WebNodes) -> None:
+    first, second = web.nodes
+    token = first.token()
+    with first.client(token) as on_first, second.client(token) as on_second:
+        before = sum(_actors_per_node(on_first).values())
+        sessions = [_opened(on_first), _opened(on_second)]  # an actor of each web node
+        counted = _actors_per_node(on_first)
+        assert sum(counted.values()) == before + 2, counted
+        assert _actors_per_node(on_second) == counted
+        for session in sessions:
+            assert on_first.delete(f"/sessions/{session}").status_code == 200
+        assert sum(_actors_per_node(on_second).values()) == before
+
+
 def test_a_crashed_worker_is_replaced_inside_the_session_actor(web: WebNodes) -> None:
     first, second = web.nodes
     token = first.token()

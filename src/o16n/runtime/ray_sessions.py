@@ -27,12 +27,12 @@ from o16n.errors import NodeUnavailable, NotFound, O16nError, SessionLost
 from o16n.ids import SessionId, UserId
 from o16n.runtime.interpreters import SessionRequests, WorkerConfig, WorkerInterpreter
 from o16n.runtime.ray_host import NodeBuilds, Relayed
-from o16n.runtime.ray_nodes import address_of
+from o16n.runtime.ray_nodes import SESSION_NAME, address_of
 from o16n.runtime.ray_session_host import SessionHost
 from o16n.runtime.ray_workers import ACTOR_CPUS, RayWorker, _error
 
 NAMESPACE = "o16n"
-_PREFIX = "session"
+_PREFIX = SESSION_NAME
 _RECORDS = "o16n/sessions/"  # + session id: [owner id, Ray node id] in the cluster's store
 _END_SECONDS = 10.0  # how long a closing session waits for Ray to end its actor
 _T = TypeVar("_T")

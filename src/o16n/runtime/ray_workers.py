@@ -41,14 +41,14 @@ from o16n.runtime.limits import WorkerLimits
 from o16n.runtime.pipeline import crashed
 from o16n.runtime.protocol import DEFAULT_MAX_FRAME
 from o16n.runtime.ray_host import NodeBuilds, Relayed, WorkerHost
-from o16n.runtime.ray_nodes import Placement
+from o16n.runtime.ray_nodes import WORKER_NAME, Placement
 from o16n.runtime.sandbox import Identities
 
 _T = TypeVar("_T")
 _R = TypeVar("_R", bound="RayWorker")
 _ERRORS = all_error_types()
 _PROBE_SECONDS = 5.0
-PLACEMENT = Placement()  # this web node's actors, per Ray node
+PLACEMENT = Placement()  # where this web node's actors go
 ACTOR_CPUS = 0.01  # placement follows Ray's spread, not CPU accounting: limits are the worker's
 
 
@@ -92,7 +92,7 @@ class RayWorker:
         placement: Placement = PLACEMENT,
     ) -> None:
         self.working_dir = working_dir
-        self.name = f"o16n-worker-{secrets.token_hex(8)}"
+        self.name = f"{WORKER_NAME}{secrets.token_hex(8)}"
         self._owned = True
         self._record: bytes | None = None  # its key in the cluster's store, once shared
         self._environment = environment

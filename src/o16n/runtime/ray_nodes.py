@@ -44,6 +44,15 @@ def address_of(node: dict[str, Any]) -> str:
     return f"http://{node['NodeManagerAddress']}:{node['NodeManagerPort']}"
 
 
+def node_state(node_id: str | None) -> tuple[bool, str]:
+    """Whether the Ray node of that id is alive, and its address (blocking: asks the
+    cluster)."""
+    for node in _nodes():
+        if node["NodeID"] == node_id:
+            return bool(node["Alive"]), address_of(node)
+    return False, f"of id {node_id}"
+
+
 def entries() -> list[str]:
     """The addresses new actors are restricted to (empty: any node)."""
     stored = internal_kv._internal_kv_get(_ENTRIES)
@@ -59,9 +68,10 @@ class Placement:
         self._grouped: Counter[tuple[str, str]] = Counter()  # (group, node) -> live actors
         self._allowed_ids: set[str] | None = None  # as of the last choice (None: every node)
 
-    def choose(self, group: str) -> str:
+    def choose(self, group: str, avoid: str | None = None) -> str:
         """The id of the node for a new actor of `group` (blocking): the allowed alive node
-        with the fewest actors of that group, then of all; RuntimeError when none may."""
+        (but `avoid`) with the fewest actors of that group, then of all; RuntimeError when
+        none may."""
         allowed = set(entries())
         nodes = _nodes()
         candidates = [
@@ -71,6 +81,7 @@ class Placement:
         ]
         with self._guard:
             self._allowed_ids = set(candidates) if allowed else None
+        candidates = [node for node in candidates if node != avoid]
         if not candidates:
             raise RuntimeError(f"no alive Ray node among the compute nodes {sorted(allowed)}")
         with self._guard:

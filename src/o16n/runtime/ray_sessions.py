@@ -27,7 +27,7 @@ from o16n.errors import NodeUnavailable, NotFound, O16nError, SessionLost
 from o16n.ids import SessionId, UserId
 from o16n.runtime.interpreters import SessionRequests, WorkerConfig, WorkerInterpreter
 from o16n.runtime.ray_host import NodeBuilds, Relayed
-from o16n.runtime.ray_nodes import SESSION_NAME, address_of
+from o16n.runtime.ray_nodes import SESSION_NAME, node_state
 from o16n.runtime.ray_session_host import SessionHost
 from o16n.runtime.ray_workers import ACTOR_CPUS, RayWorker, _error
 
@@ -52,16 +52,6 @@ def _named_session(name: str) -> tuple[SessionId, UserId] | None:
     return SessionId(session_id), UserId(owner)
 
 
-def _node_state(node_id: str | None) -> tuple[bool, str]:
-    """Whether the Ray node of that id is alive, and its address (blocking: asks the
-    cluster)."""
-    nodes: list[dict[str, Any]] = ray.nodes()  # type: ignore[no-untyped-call]
-    for node in nodes:
-        if node["NodeID"] == node_id:
-            return bool(node["Alive"]), address_of(node)
-    return False, f"of id {node_id}"
-
-
 def _record_key(session_id: str) -> bytes:
     return (_RECORDS + session_id).encode()
 
@@ -79,7 +69,7 @@ async def _gone(session_id: str, node_id: str | None, error: RayError | None) ->
     """Why a session's actor did not answer (`error`) or has no name any more (None): the
     session was closed (its node is alive), its node died (SessionLost), or its node does not
     answer yet (NodeUnavailable)."""
-    alive, address = await asyncio.to_thread(_node_state, node_id)
+    alive, address = await asyncio.to_thread(node_state, node_id)
     if alive and (error is None or isinstance(error, ActorDiedError)):
         return NotFound(f"no session {session_id!r}: it was closed, or its actor ended", field="id")
     if not alive:
@@ -154,7 +144,7 @@ class RaySessionWorker(SessionRequests, RayWorker):
         The session's record goes with it, unless the session was lost with its node."""
         await super().stop(grace)
         await asyncio.to_thread(_wait_unnamed, self.name, _END_SECONDS)
-        alive, _ = await asyncio.to_thread(_node_state, self._host_node)
+        alive, _ = await asyncio.to_thread(node_state, self._host_node)
         if alive or self._host_node is None:
             await asyncio.to_thread(internal_kv._internal_kv_del, _record_key(self._session.id))
 

@@ -21,6 +21,7 @@ from tests.services.publishing import execute, take_snapshot
 
 UNANSWERED_WITHIN_SECONDS = 10.0  # the session answers a 502 naming its node
 LOST_WITHIN_SECONDS = 40.0  # Ray declares the node dead (its health checks: about 15 s)
+CANCELLED_WITHIN_SECONDS = 10.0
 CRASH = "import os\nos._exit(3)"
 
 
@@ -94,6 +95,49 @@ def test_every_web_node_serves_a_session_and_closing_it_anywhere_ends_it(
         assert_error(on_second.get(f"/sessions/{session}/history"), 404)
 
 
+def test_cancel_on_any_web_node_interrupts_an_execution_running_from_another(
+    web: WebNodes,
+) -> None:
+    first, second = web.nodes
+    token = first.token()
+    with first.client(token) as on_first, second.client(token) as on_second:
+        session = _opened(on_first)
+        loop = {"code": "import time\nfor _ in range(300):\n    time.sleep(0.1)"}  # 30 s
+        with ThreadPoolExecutor(1) as pool:
+            running = pool.submit(on_first.post, f"/sessions/{session}/execute", json=loop)
+            started = time.monotonic()
+            while not running.done() and time.monotonic() - started < CANCELLED_WITHIN_SECONDS:
+                assert on_second.post(f"/sessions/{session}/cancel").status_code == 200
+                time.sleep(0.3)
+            assert running.done(), "the execution ran on after the cancel"
+            interrupted = running.result().json()
+        assert interrupted["success"] is False, interrupted
+        assert "interrupt" in str(interrupted["errorMessage"]).lower(), interrupted
+        execute(on_first, session, "x = 1")  # the session goes on
+        assert _y(on_second, session) == 2
+        assert on_first.delete(f"/sessions/{session}").status_code == 200
+
+
+def _actors_per_node(client: httpx.Client) -> dict[str, int]:
+    """The o16n actors on each Ray node, as /computenodes counts them."""
+    body = client.get("/computenodes").json()
+    return {node["address"]: node["interpreters"] for node in body["nodes"]}
+
+
+def test_compute_nodes_count_the_actors_of_every_web_node(web: WebNodes) -> None:
+    first, second = web.nodes
+    token = first.token()
+    with first.client(token) as on_first, second.client(token) as on_second:
+        before = sum(_actors_per_node(on_first).values())
+        sessions = [_opened(on_first), _opened(on_second)]  # an actor of each web node
+        counted = _actors_per_node(on_first)
+        assert sum(counted.values()) == before + 2, counted
+        assert _actors_per_node(on_second) == counted
+        for session in sessions:
+            assert on_first.delete(f"/sessions/{session}").status_code == 200
+        assert sum(_actors_per_node(on_second).values()) == before
+
+
 def test_a_crashed_worker_is_replaced_inside_the_session_actor(web: WebNodes) -> None:
     first, second = web.nodes
     token = first.token()
@@ -158,33 +202,46 @@ def _until_failed(client: httpx.Client, session: str, seconds: float) -> dict[st
         time.sleep(0.1)
 
 
-def test_a_session_whose_ray_node_died_answers_a_clear_error(
+def _lost(client: httpx.Client, session: str) -> None:
+    """The session answers session_lost (not 404: it was lost, not closed)."""
+    lost = assert_error(client.get(f"/sessions/{session}/history"), 502)
+    assert lost["errorCode"] == "session_lost", lost
+
+
+def test_a_session_whose_ray_node_died_answers_a_clear_error_on_every_web_node(
     web: WebNodes, ray_cluster: RayCluster
 ) -> None:
     second = web.nodes[1]
     doomed = ray_cluster.add_node()
-    with second.client(second.token()) as client:
-        assert client.post("/computenodes", json={"entries": [doomed]}).status_code == 200
-        try:  # the session's actor goes to the new node
-            session = _opened(client)
-        finally:
-            removed = client.request("DELETE", "/computenodes", json={"entries": [doomed]})
-            assert removed.status_code == 200, removed.text
-        execute(client, session, "x = 41")
-        snapshot = take_snapshot(client, session)
-        ray_cluster.kill_node(doomed)
-        killed_at = time.monotonic()
-        failed = _until_failed(client, session, UNANSWERED_WITHIN_SECONDS)
-        unanswered_after = time.monotonic() - killed_at
-        assert failed["errorCode"] in {"node_unavailable", "session_lost"}, failed
-        assert doomed in str(failed["message"]) and "snapshots are kept" in str(failed["message"])
-        while failed["errorCode"] != "session_lost":  # once Ray declares the node dead
-            assert time.monotonic() - killed_at < LOST_WITHIN_SECONDS, failed
-            time.sleep(0.5)
-            failed = _until_failed(client, session, 0)
-        lost_after = time.monotonic() - killed_at
-        print(f"unanswered after {unanswered_after:.1f} s, lost after {lost_after:.1f} s")
-        assert_error(client.get(f"/sessions/{session}/history"), 404)  # gone, not replaced
-        restored = client.post("/sessions", json={"snapshotId": snapshot})
-        assert restored.status_code == 201, restored.text
-        assert _y(client, restored.json()["sessionId"]) == 42
+    bystander = web.start("bystander")  # never uses the session before it is lost
+    try:
+        with second.client(second.token()) as client:
+            assert client.post("/computenodes", json={"entries": [doomed]}).status_code == 200
+            try:  # the session's actor goes to the new node
+                session = _opened(client)
+            finally:
+                removed = client.request("DELETE", "/computenodes", json={"entries": [doomed]})
+                assert removed.status_code == 200, removed.text
+            execute(client, session, "x = 41")
+            snapshot = take_snapshot(client, session)
+            ray_cluster.kill_node(doomed)
+            killed_at = time.monotonic()
+            failed = _until_failed(client, session, UNANSWERED_WITHIN_SECONDS)
+            unanswered_after = time.monotonic() - killed_at
+            assert failed["errorCode"] in {"node_unavailable", "session_lost"}, failed
+            assert doomed in str(failed["message"]), failed
+            assert "snapshots are kept" in str(failed["message"]), failed
+            while failed["errorCode"] != "session_lost":  # once Ray declares the node dead
+                assert time.monotonic() - killed_at < LOST_WITHIN_SECONDS, failed
+                time.sleep(0.5)
+                failed = _until_failed(client, session, 0)
+            lost_after = time.monotonic() - killed_at
+            print(f"unanswered after {unanswered_after:.1f} s, lost after {lost_after:.1f} s")
+            _lost(client, session)  # lost, not replaced by a fresh interpreter
+            with bystander.client(second.token()) as elsewhere:
+                _lost(elsewhere, session)
+            restored = client.post("/sessions", json={"snapshotId": snapshot})
+            assert restored.status_code == 201, restored.text
+            assert _y(client, restored.json()["sessionId"]) == 42
+    finally:
+        bystander.stop()

@@ -15,7 +15,7 @@ _ADDRESS = re.compile(r"^https?://[^/\s]+/?$")
 @dataclass(frozen=True)
 class ComputeNode:
     """One node: its address, whether it is alive, its CPUs and memory, and the
-    interpreters this web node has on it."""
+    interpreters on it (every web node's, when the backend knows them)."""
 
     address: str
     alive: bool

@@ -422,8 +422,11 @@ class InterpreterFactory(Protocol):
         """A new, ready interpreter for `session`, on its environment (built) or on the
         server's Python."""
 
-    async def adopt(self, session_id: str) -> tuple[Session, Interpreter] | None:
-        """A session another web node started, when shared and still running; else None."""
+    async def adopt(
+        self, session_id: str, owner_id: UserId | None
+    ) -> tuple[Session, Interpreter] | None:
+        """A session of `owner_id` (of anybody's with None) another web node started, when
+        shared and still running; else None. SessionLost when it was lost with its node."""
 
     async def session_ids(self) -> list[tuple[SessionId, UserId]]:
         """Each shared session's id and owner (empty when not shared)."""

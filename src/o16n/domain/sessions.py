@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import TypeVar
@@ -156,15 +157,17 @@ class Sessions:
             await asyncio.to_thread(self._directory.remove, ids)
 
     async def _get(self, user: Principal, session_id: str, *, any_owner: bool = False) -> _Live:
-        live = self._live.get(SessionId(session_id)) or await self._adopted(session_id)
+        owner = None if any_owner else user.user_id
+        live = self._live.get(SessionId(session_id)) or await self._adopted(session_id, owner)
         if live is None or not (any_owner or live.session.owner_id == user.user_id):
             raise NotFound(f"no session {session_id!r}", field="id")
         live.interpreter.used()
         return live
 
-    async def _adopted(self, session_id: str) -> _Live | None:
-        """A session another node started, now served here too (when sessions are shared)."""
-        adopted = await self._factory.adopt(session_id)
+    async def _adopted(self, session_id: str, owner_id: UserId | None) -> _Live | None:
+        """A session (of `owner_id`, of anybody's with None) another node started, now served
+        here too (when sessions are shared)."""
+        adopted = await self._factory.adopt(session_id, owner_id)
         if adopted is None:
             return None
         session, interpreter = adopted
@@ -172,8 +175,20 @@ class Sessions:
 
     async def _shared(self, owner_id: UserId | None) -> list[_Live]:
         """Every node's sessions (of one owner), adopting those this node does not serve."""
-        ids = [sid for sid, owner in await self._factory.session_ids() if owner_id in {None, owner}]
-        await asyncio.gather(*(self._adopted(sid) for sid in ids if sid not in self._live))
+        owners = {
+            sid: owner
+            for sid, owner in await self._factory.session_ids()
+            if owner_id in {None, owner}
+        }
+
+        async def reachable(session_id: SessionId, owner: UserId) -> None:
+            with contextlib.suppress(NodeUnavailable):  # lost, or its node does not answer
+                await self._adopted(session_id, owner)
+
+        await asyncio.gather(
+            *(reachable(sid, o) for sid, o in owners.items() if sid not in self._live)
+        )
+        ids = list(owners)
         return [self._live[sid] for sid in ids if sid in self._live]
 
     async def _run(self, live: _Live, action: Callable[[Interpreter], Awaitable[T]]) -> T:
@@ -231,9 +246,10 @@ class Sessions:
             raise
 
     async def cancel(self, user: Principal, session_id: str) -> None:
-        """Interrupt the running execution, if any (best effort)."""
+        """Interrupt the running execution, if any (best effort); a shared session's may run
+        from another node (its interpreter interrupts only a call in flight)."""
         live = await self._get(user, session_id)
-        if live.lock.locked():
+        if live.lock.locked() or self._factory.shared:
             live.interpreter.interrupt()
 
     async def close(

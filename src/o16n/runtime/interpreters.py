@@ -352,7 +352,7 @@ class SessionInterpreters:
         keeper = LocalKeeper(await start_worker(), start_worker)
         return WorkerInterpreter(keeper, self._config.call_seconds)
 
-    async def adopt(self, session_id: str) -> None:
+    async def adopt(self, session_id: str, owner_id: UserId | None) -> None:
         """None: no other web node's session is reachable from here."""
         return None
 

@@ -1,7 +1,8 @@
 """The Ray cluster's nodes: their state (the ComputeCluster port of `/computenodes`), the
 entries that restrict where new actors go (kept in Ray's key-value store, so every web node
 sees the same), and where this web node's next actor goes: the alive allowed node holding the
-fewest of its live actors, so that a version's pool spreads over the cluster."""
+fewest of its live actors, so that a version's pool spreads over the cluster. The state counts
+every web node's o16n actors on each node, from Ray's table of alive actors (by their names)."""
 
 from __future__ import annotations
 
@@ -16,6 +17,20 @@ import ray
 from o16n.domain.compute_nodes import ComputeNode
 
 _ENTRIES = b"o16n/compute-node-entries"
+WORKER_NAME = "o16n-worker-"  # + a random token: a pool or batch worker's actor
+SESSION_NAME = "session"  # + ":OWNER:ID": a session's actor (`ray_sessions`)
+
+
+def _actors_per_node() -> Counter[str]:
+    """Every web node's alive o16n actors per Ray node id (blocking: one call to the
+    cluster's head, which filters the alive actors)."""
+    alive: dict[str, dict[str, Any]] = ray._private.state.actors(actor_state_name="ALIVE")
+    names = (WORKER_NAME, SESSION_NAME + ":")
+    return Counter(
+        str(actor["Address"]["NodeID"])
+        for actor in alive.values()
+        if actor["Name"].startswith(names)
+    )
 
 
 def _nodes() -> list[dict[str, Any]]:
@@ -27,6 +42,15 @@ def _nodes() -> list[dict[str, Any]]:
 def address_of(node: dict[str, Any]) -> str:
     """A node's address: its node manager's, one per Ray node even on a shared machine."""
     return f"http://{node['NodeManagerAddress']}:{node['NodeManagerPort']}"
+
+
+def node_state(node_id: str | None) -> tuple[bool, str]:
+    """Whether the Ray node of that id is alive, and its address (blocking: asks the
+    cluster)."""
+    for node in _nodes():
+        if node["NodeID"] == node_id:
+            return bool(node["Alive"]), address_of(node)
+    return False, f"of id {node_id}"
 
 
 def entries() -> list[str]:
@@ -44,9 +68,10 @@ class Placement:
         self._grouped: Counter[tuple[str, str]] = Counter()  # (group, node) -> live actors
         self._allowed_ids: set[str] | None = None  # as of the last choice (None: every node)
 
-    def choose(self, group: str) -> str:
+    def choose(self, group: str, avoid: str | None = None) -> str:
         """The id of the node for a new actor of `group` (blocking): the allowed alive node
-        with the fewest actors of that group, then of all; RuntimeError when none may."""
+        (but `avoid`) with the fewest actors of that group, then of all; RuntimeError when
+        none may."""
         allowed = set(entries())
         nodes = _nodes()
         candidates = [
@@ -56,6 +81,7 @@ class Placement:
         ]
         with self._guard:
             self._allowed_ids = set(candidates) if allowed else None
+        candidates = [node for node in candidates if node != avoid]
         if not candidates:
             raise RuntimeError(f"no alive Ray node among the compute nodes {sorted(allowed)}")
         with self._guard:
@@ -83,11 +109,6 @@ class Placement:
             self._actors += Counter()  # drop what fell to zero
             self._grouped += Counter()
 
-    def actors(self) -> dict[str, int]:
-        """Live actors of this web node per Ray node id."""
-        with self._guard:
-            return dict(self._actors)
-
 
 class RayComputeCluster:
     """The ComputeCluster port on the Ray cluster."""
@@ -96,8 +117,8 @@ class RayComputeCluster:
         self._placement = placement
 
     def nodes(self) -> list[ComputeNode]:
-        """Every node Ray knows, alive or not, with this web node's actors on it."""
-        actors = self._placement.actors()
+        """Every node Ray knows, alive or not, with every web node's o16n actors on it."""
+        actors = _actors_per_node()
         return [
             ComputeNode(
                 address=address_of(node),

@@ -98,9 +98,11 @@ class SessionHost:
         return self._host.in_flight()
 
     def interrupt(self) -> None:
-        """KeyboardInterrupt in the worker's running call."""
+        """KeyboardInterrupt in the worker's running call, if one runs (whichever web node
+        sent it: the actor serves this while a call is in flight)."""
         self._journal.used()
-        self._host.interrupt()
+        if self._host.in_flight():
+            self._host.interrupt()
 
     def kill(self) -> None:
         """Kill the worker now."""

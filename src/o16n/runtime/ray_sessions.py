@@ -2,19 +2,23 @@
 after the session and its owner in the `o16n` namespace, which every web node finds by name.
 
 Any web node serves any session directly (it adopts the actor on first use) and a session
-outlives the web node that opened it. When the actor is gone, the node it ran on tells why:
-still alive, the session was closed (NotFound); dead, the session is lost with it
-(SessionLost, a 502 naming the node; snapshots are in the store, unaffected).
+outlives the web node that opened it. Each session is recorded in the cluster's key-value store
+(its owner and the Ray node of its actor) until it is closed, so when the actor is gone every
+web node tells why from the node it ran on: still alive, the session was closed (NotFound);
+dead, the session is lost with it (SessionLost, a 502 naming the node; snapshots are in the
+store, unaffected), and its record stays so that every web node answers the same.
 """
 
 from __future__ import annotations
 
 import asyncio
+import json
 import time
 from collections.abc import Awaitable
 from typing import Any, TypeVar
 
 from ray.exceptions import ActorDiedError, RayError
+from ray.experimental import internal_kv
 from ray.util.scheduling_strategies import NodeAffinitySchedulingStrategy
 
 import ray
@@ -23,12 +27,13 @@ from o16n.errors import NodeUnavailable, NotFound, O16nError, SessionLost
 from o16n.ids import SessionId, UserId
 from o16n.runtime.interpreters import SessionRequests, WorkerConfig, WorkerInterpreter
 from o16n.runtime.ray_host import NodeBuilds, Relayed
-from o16n.runtime.ray_nodes import address_of
+from o16n.runtime.ray_nodes import SESSION_NAME, node_state
 from o16n.runtime.ray_session_host import SessionHost
 from o16n.runtime.ray_workers import ACTOR_CPUS, RayWorker, _error
 
 NAMESPACE = "o16n"
-_PREFIX = "session"
+_PREFIX = SESSION_NAME
+_RECORDS = "o16n/sessions/"  # + session id: [owner id, Ray node id] in the cluster's store
 _END_SECONDS = 10.0  # how long a closing session waits for Ray to end its actor
 _T = TypeVar("_T")
 
@@ -47,14 +52,36 @@ def _named_session(name: str) -> tuple[SessionId, UserId] | None:
     return SessionId(session_id), UserId(owner)
 
 
-def _node_state(node_id: str | None) -> tuple[bool, str]:
-    """Whether the Ray node of that id is alive, and its address (blocking: asks the
-    cluster)."""
-    nodes: list[dict[str, Any]] = ray.nodes()  # type: ignore[no-untyped-call]
-    for node in nodes:
-        if node["NodeID"] == node_id:
-            return bool(node["Alive"]), address_of(node)
-    return False, f"of id {node_id}"
+def _record_key(session_id: str) -> bytes:
+    return (_RECORDS + session_id).encode()
+
+
+def _recorded(session_id: str) -> tuple[UserId, str] | None:
+    """The owner and Ray node of a session that was opened and not closed (blocking)."""
+    stored = internal_kv._internal_kv_get(_record_key(session_id))
+    if not stored:
+        return None
+    owner, node = json.loads(stored)
+    return UserId(str(owner)), str(node)
+
+
+async def _gone(session_id: str, node_id: str | None, error: RayError | None) -> O16nError:
+    """Why a session's actor did not answer (`error`) or has no name any more (None): the
+    session was closed (its node is alive), its node died (SessionLost), or its node does not
+    answer yet (NodeUnavailable)."""
+    alive, address = await asyncio.to_thread(node_state, node_id)
+    if alive and (error is None or isinstance(error, ActorDiedError)):
+        return NotFound(f"no session {session_id!r}: it was closed, or its actor ended", field="id")
+    if not alive:
+        return SessionLost(
+            f"the session {session_id} is lost: the Ray node {address} that ran its "
+            "interpreter died; open a new session (snapshots are kept)"
+        )
+    name = "no answer" if error is None else type(error).__name__
+    return NodeUnavailable(
+        f"the Ray node {address} that runs the session's interpreter does not answer "
+        f"({name}); if it died, the session is lost: open a new one (snapshots are kept)"
+    )
 
 
 def _wait_unnamed(name: str, seconds: float) -> None:
@@ -105,14 +132,21 @@ class RaySessionWorker(SessionRequests, RayWorker):
         await super().start()
         try:
             _, self._host_node = await self._asked(self._actor.described.remote())
-        except O16nError:
+            record = json.dumps([self._session.owner_id, self._host_node]).encode()
+            key = _record_key(self._session.id)
+            await asyncio.to_thread(internal_kv._internal_kv_put, key, record, overwrite=True)
+        except (O16nError, RayError, ConnectionError):
             await self.stop()
             raise
 
     async def stop(self, grace: float = 2.0) -> None:
-        """Stop the worker and end the actor; return once no web node reaches it any more."""
+        """Stop the worker and end the actor; return once no web node reaches it any more.
+        The session's record goes with it, unless the session was lost with its node."""
         await super().stop(grace)
         await asyncio.to_thread(_wait_unnamed, self.name, _END_SECONDS)
+        alive, _ = await asyncio.to_thread(node_state, self._host_node)
+        if alive or self._host_node is None:
+            await asyncio.to_thread(internal_kv._internal_kv_del, _record_key(self._session.id))
 
     def drive(self, actor: Any, node: str) -> None:
         """Drive the running actor of a session another web node started."""
@@ -166,23 +200,8 @@ class RaySessionWorker(SessionRequests, RayWorker):
             raise await self._unanswered(error) from error
 
     async def _unanswered(self, error: RayError) -> O16nError:
-        """Why the actor did not answer: the session was closed (its node is alive), its
-        node died (SessionLost), or its node does not answer yet (NodeUnavailable)."""
-        alive, address = await asyncio.to_thread(_node_state, self._host_node)
-        if alive and isinstance(error, ActorDiedError):
-            return NotFound(
-                f"no session {self._session.id!r}: it was closed, or its actor ended", field="id"
-            )
-        if not alive:
-            return SessionLost(
-                f"the session {self._session.id} is lost: the Ray node {address} that ran its "
-                "interpreter died; open a new session (snapshots are kept)"
-            )
-        return NodeUnavailable(
-            f"the Ray node {address} that runs the session's interpreter does not answer "
-            f"({type(error).__name__}); if it died, the session is lost: open a new one "
-            "(snapshots are kept)"
-        )
+        """Why the actor did not answer (`_gone`)."""
+        return await _gone(self._session.id, self._host_node, error)
 
 
 class RaySessionInterpreters:
@@ -201,17 +220,24 @@ class RaySessionInterpreters:
         await worker.start()
         return WorkerInterpreter(worker, self._config.call_seconds)
 
-    async def adopt(self, session_id: str) -> tuple[Session, WorkerInterpreter] | None:
-        """The running session of that id, whichever web node started it; else None."""
-        owners = dict(await self.session_ids())
-        if session_id not in owners:
+    async def adopt(
+        self, session_id: str, owner_id: UserId | None
+    ) -> tuple[Session, WorkerInterpreter] | None:
+        """The running session of that id (and owner, unless None), whichever web node
+        started it; None when there is none; SessionLost (or NodeUnavailable) when its
+        recorded actor's node died (or does not answer)."""
+        recorded = await asyncio.to_thread(_recorded, session_id)
+        if recorded is None or owner_id not in {None, recorded[0]}:
             return None
-        name = actor_name(session_id, owners[SessionId(session_id)])
+        owner, node = recorded
         try:
-            actor = await asyncio.to_thread(ray.get_actor, name, NAMESPACE)
+            actor = await asyncio.to_thread(ray.get_actor, actor_name(session_id, owner), NAMESPACE)
             session, node = await actor.described.remote()
-        except (ValueError, RayError):  # closed meanwhile
-            return None
+        except (ValueError, RayError) as error:  # closed meanwhile, or lost with its node
+            why = await _gone(session_id, node, error if isinstance(error, RayError) else None)
+            if isinstance(why, NotFound):
+                return None
+            raise why from error
         worker = RaySessionWorker(session, self._config, self._builds)
         worker.drive(actor, node)
         return session, WorkerInterpreter(worker, self._config.call_seconds)

@@ -29,7 +29,7 @@ from pathlib import Path
 from typing import Any, Generic, TypeVar
 
 import msgpack
-from ray.exceptions import RayError
+from ray.exceptions import RayActorError, RayError
 from ray.experimental import internal_kv
 from ray.util.scheduling_strategies import NodeAffinitySchedulingStrategy
 
@@ -41,14 +41,14 @@ from o16n.runtime.limits import WorkerLimits
 from o16n.runtime.pipeline import crashed
 from o16n.runtime.protocol import DEFAULT_MAX_FRAME
 from o16n.runtime.ray_host import NodeBuilds, Relayed, WorkerHost
-from o16n.runtime.ray_nodes import Placement
+from o16n.runtime.ray_nodes import WORKER_NAME, Placement
 from o16n.runtime.sandbox import Identities
 
 _T = TypeVar("_T")
 _R = TypeVar("_R", bound="RayWorker")
 _ERRORS = all_error_types()
 _PROBE_SECONDS = 5.0
-PLACEMENT = Placement()  # this web node's actors, per Ray node
+PLACEMENT = Placement()  # where this web node's actors go
 ACTOR_CPUS = 0.01  # placement follows Ray's spread, not CPU accounting: limits are the worker's
 
 
@@ -65,6 +65,16 @@ def connect(address: str) -> None:
         ray.init(address=address, namespace="o16n", logging_level=logging.WARNING)
     except (ConnectionError, RuntimeError, ValueError) as error:
         raise WorkerError(f"cannot reach the Ray cluster at {address!r}: {error}") from error
+
+
+class _LostAtStart(Exception):
+    """Ray lost a new actor at its start for a reason of its node (it died or does not
+    answer), not because its creation raised: `error` says so."""
+
+    def __init__(self, error: WorkerError, node: str) -> None:
+        super().__init__(error.message)
+        self.error = error
+        self.node = node
 
 
 def _error(relayed: tuple[Any, ...]) -> O16nError:
@@ -92,7 +102,7 @@ class RayWorker:
         placement: Placement = PLACEMENT,
     ) -> None:
         self.working_dir = working_dir
-        self.name = f"o16n-worker-{secrets.token_hex(8)}"
+        self.name = f"{WORKER_NAME}{secrets.token_hex(8)}"
         self._owned = True
         self._record: bytes | None = None  # its key in the cluster's store, once shared
         self._environment = environment
@@ -126,17 +136,33 @@ class RayWorker:
         return len(self._order)
 
     async def start(self) -> None:
-        """Create the actor (Ray places it) and start its worker within the start timeout."""
+        """Create the actor (Ray places it) and start its worker within the start timeout; an
+        actor that Ray lost at its start (its node was dying) is made once more, on another
+        node."""
         try:
-            self._node = await asyncio.to_thread(self._placement.choose, self._group)
+            await self._start_on(avoid=None)
+        except _LostAtStart as lost:
+            try:
+                await self._start_on(avoid=lost.node)
+            except _LostAtStart as again:
+                raise again.error from again.__cause__
+
+    async def _start_on(self, avoid: str | None) -> None:
+        """Create the actor on a node but `avoid` and start its worker."""
+        try:
+            self._node = await asyncio.to_thread(self._placement.choose, self._group, avoid)
         except (RayError, RuntimeError) as error:
             raise WorkerError(f"no Ray node can take a worker: {error}") from error
-        self._actor = self._new_actor(NodeAffinitySchedulingStrategy(self._node, soft=True))
+        node = self._node
+        self._actor = self._new_actor(NodeAffinitySchedulingStrategy(node, soft=True))
         try:
             relayed = await asyncio.wait_for(self._actor.start.remote(), self._start_timeout)
         except (RayError, TimeoutError) as error:
             self._forget()
-            raise WorkerError(f"a Ray actor for a worker could not start: {error}") from error
+            failed = WorkerError(f"a Ray actor for a worker could not start: {error}")
+            if isinstance(error, RayActorError) and not error.actor_init_failed:
+                raise _LostAtStart(failed, node) from error  # not o16n's failure
+            raise failed from error
         if relayed[0] == "error":
             self._forget()
             raise _error(relayed)

@@ -313,6 +313,7 @@ def main(argv: list[str]) -> int:
     faulthandler.enable()
     session = Session(os.open(".", os.O_RDONLY | os.O_DIRECTORY | os.O_CLOEXEC))
     signal.signal(signal.SIGINT, session.on_interrupt)
+    signal.pthread_sigmask(signal.SIG_UNBLOCK, {signal.SIGINT})  # a Ray actor's is blocked
     if not greet(channel):
         return 2
     sys.path.insert(0, "")

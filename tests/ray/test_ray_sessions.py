@@ -240,6 +240,10 @@ def test_a_session_whose_ray_node_died_answers_a_clear_error_on_every_web_node(
             _lost(client, session)  # lost, not replaced by a fresh interpreter
             with bystander.client(second.token()) as elsewhere:
                 _lost(elsewhere, session)
+                closed = elsewhere.delete(f"/sessions/{session}")  # forgets the lost session
+                assert closed.status_code == 200, closed.text
+                assert_error(elsewhere.get(f"/sessions/{session}/history"), 404)
+            assert_error(client.get(f"/sessions/{session}/history"), 404)
             restored = client.post("/sessions", json={"snapshotId": snapshot})
             assert restored.status_code == 201, restored.text
             assert _y(client, restored.json()["sessionId"]) == 42

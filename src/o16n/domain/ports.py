@@ -431,6 +431,9 @@ class InterpreterFactory(Protocol):
     async def session_ids(self) -> list[tuple[SessionId, UserId]]:
         """Each shared session's id and owner (empty when not shared)."""
 
+    async def forget(self, session_id: str) -> None:
+        """Drop what is kept of a closed session, a session lost with its node included."""
+
 
 class SessionDirectory(Protocol):
     """Which node holds each live session, for every node of a cluster (a session lives in

@@ -255,15 +255,23 @@ class Sessions:
     async def close(
         self, user: Principal, session_id: str, *, force: bool, any_owner: bool
     ) -> None:
-        """Close a session (Owners may close anybody's with `any_owner`)."""
-        live = await self._get(user, session_id, any_owner=any_owner)
+        """Close a session (Owners may close anybody's with `any_owner`); closing one lost
+        with its node forgets it."""
+        try:
+            live = await self._get(user, session_id, any_owner=any_owner)
+        except SessionLost:
+            await self._factory.forget(session_id)
+            return
         self._live.pop(live.session.id, None)
         await self._ended([live])
-        if force:
-            await live.interpreter.close(force=True)
-            return
-        async with live.lock:
-            await live.interpreter.close()
+        try:
+            if force:
+                await live.interpreter.close(force=True)
+                return
+            async with live.lock:
+                await live.interpreter.close()
+        finally:
+            await self._factory.forget(session_id)
 
     async def workspace_names(self, user: Principal, session_id: str) -> list[str]:
         """Names of the session's objects."""

@@ -359,3 +359,6 @@ class SessionInterpreters:
     async def session_ids(self) -> list[tuple[SessionId, UserId]]:
         """Not shared: the domain counts its own sessions."""
         return []
+
+    async def forget(self, session_id: str) -> None:
+        """Nothing is kept of a closed session here."""

@@ -67,12 +67,15 @@ def _recorded(session_id: str) -> tuple[UserId, str] | None:
 
 async def _gone(session_id: str, node_id: str | None, error: RayError | None) -> O16nError:
     """Why a session's actor did not answer (`error`) or has no name any more (None): the
-    session was closed (its node is alive), its node died (SessionLost), or its node does not
-    answer yet (NodeUnavailable)."""
+    session was closed (its node is alive, or its record was dropped), its node died
+    (SessionLost), or its node does not answer yet (NodeUnavailable)."""
     alive, address = await asyncio.to_thread(node_state, node_id)
+    closed = NotFound(f"no session {session_id!r}: it was closed, or its actor ended", field="id")
     if alive and (error is None or isinstance(error, ActorDiedError)):
-        return NotFound(f"no session {session_id!r}: it was closed, or its actor ended", field="id")
+        return closed
     if not alive:
+        if await asyncio.to_thread(_recorded, session_id) is None:
+            return closed  # lost, then closed (forgotten) on some web node
         return SessionLost(
             f"the session {session_id} is lost: the Ray node {address} that ran its "
             "interpreter died; open a new session (snapshots are kept)"
@@ -241,6 +244,10 @@ class RaySessionInterpreters:
         worker = RaySessionWorker(session, self._config, self._builds)
         worker.drive(actor, node)
         return session, WorkerInterpreter(worker, self._config.call_seconds)
+
+    async def forget(self, session_id: str) -> None:
+        """Drop the session's record: a session lost with its node then answers 404."""
+        await asyncio.to_thread(internal_kv._internal_kv_del, _record_key(session_id))
 
     async def session_ids(self) -> list[tuple[SessionId, UserId]]:
         """Each running session's id and owner, from the names of the actors."""

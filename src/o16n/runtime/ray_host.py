@@ -105,6 +105,10 @@ class WorkerHost:
             self._last_call = time.monotonic()
         return ("reply", msgpack.packb(answer, use_bin_type=True))
 
+    async def call_many(self, calls: list[tuple[str, dict[str, object], float]]) -> list[Relayed]:
+        """Several requests sent together (pipelined, in order); their replies."""
+        return list(await asyncio.gather(*(self.call(*call) for call in calls)))
+
     def unused_for(self) -> float:
         """Seconds since a call (from any web node) last ran here; 0 while one runs."""
         return 0.0 if self._worker.in_flight else time.monotonic() - self._last_call

@@ -66,6 +66,10 @@ class SessionHost:
             self._journal.ended(_console_output(relayed))
         return relayed
 
+    async def call_many(self, calls: list[tuple[str, dict[str, object], float]]) -> list[Relayed]:
+        """Several requests sent together, as WorkerHost.call_many (one each, in order)."""
+        return [await self.call(*call) for call in calls]
+
     async def restart(self) -> Relayed:
         """Replace the worker that failed (it is dead, or dies now) by a fresh one in an
         emptied folder; a worker that runs on was replaced already, for another web node

@@ -116,6 +116,9 @@ class RayWorker:
         self._actor: Any = None
         self._alive = False
         self._order: deque[object] = deque()  # calls in flight, oldest first
+        self._outbox: list[
+            tuple[tuple[str, dict[str, object], float], asyncio.Future[Relayed]]
+        ] = []
         self._head_at_death: object | None = None
         self._aborted: O16nError | None = None
         self._watcher: asyncio.Task[None] | None = None
@@ -191,8 +194,12 @@ class RayWorker:
             raise crashed("the worker's Ray actor is not running", never_started=True)
         token = object()
         self._order.append(token)
+        reply: asyncio.Future[Relayed] = asyncio.get_running_loop().create_future()
+        self._outbox.append(((kind, payload, timeout), reply))
+        if len(self._outbox) == 1:  # the first of this turn of the loop sends them all
+            asyncio.get_running_loop().call_soon(self._send)
         try:
-            relayed: Relayed = await self._actor.call.remote(kind, payload, timeout)
+            relayed = await reply
         except RayError as error:
             raise self._lost(token, error) from error
         finally:
@@ -215,6 +222,19 @@ class RayWorker:
     ) -> _T:
         """One request read by a typed decoder; a mismatch kills the worker."""
         return decoded(await self.call(kind, payload, timeout), reply, self.abort)
+
+    def _send(self) -> None:
+        """Send the calls made during one turn of the event loop in one actor call (one
+        Ray round trip instead of one each); each caller gets its own reply."""
+        outbox, self._outbox = self._outbox, []
+        replies = [reply for _, reply in outbox]
+        if self._actor is None:
+            for reply in replies:
+                reply.set_exception(RayError("the worker's Ray actor is gone"))
+            return
+        reference = self._actor.call_many.remote([call for call, _ in outbox])
+        sent: asyncio.Future[list[Relayed]] = asyncio.wrap_future(reference.future())
+        sent.add_done_callback(lambda done: _settle(done, replies))
 
     @classmethod
     async def attach(cls, name: str, working_dir: Path) -> RayWorker | None:
@@ -310,6 +330,20 @@ class RayWorker:
             with contextlib.suppress(RayError, ValueError):
                 ray.kill(self._actor)
         self._actor = None
+
+
+def _settle(done: asyncio.Future[list[Relayed]], replies: list[asyncio.Future[Relayed]]) -> None:
+    """Give each caller its reply, or the actor call's failure."""
+    error = None if done.cancelled() else done.exception()
+    for index, reply in enumerate(replies):
+        if reply.done():
+            continue
+        if done.cancelled():
+            reply.cancel()
+        elif error is not None:
+            reply.set_exception(error)
+        else:
+            reply.set_result(done.result()[index])
 
 
 class RayWorkers(Generic[_R]):
